@@ -1,0 +1,84 @@
+//! argon2id with OWASP parameters (m = 19 MiB, t = 2, p = 1), run on the blocking pool
+//! behind a semaphore so a burst of logins cannot starve the async workers or memory.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("password hashing failed")]
+    Hash,
+    #[error("password hashing was interrupted")]
+    Join,
+}
+
+#[derive(Clone, Debug)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+    /// A real hash of a random password: verifying against it for unknown emails makes
+    /// "no such user" cost the same as "wrong password".
+    dummy_hash: Arc<str>,
+}
+
+fn argon2() -> Argon2<'static> {
+    // The parameters are constants that argon2 accepts; `Params::DEFAULT` is the fallback.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or(Params::DEFAULT);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_sync(password: &str) -> Result<String, PasswordError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|_| PasswordError::Hash)
+}
+
+fn verify_sync(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        // Verification uses the parameters recorded in the hash itself.
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+impl PasswordHasher {
+    pub fn new(max_concurrent: usize) -> Self {
+        let dummy = hash_sync(&crate::crypto::random_secret()).unwrap_or_default();
+        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), dummy_hash: dummy.into() }
+    }
+
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Join)?;
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || hash_sync(&password)).await.map_err(|_| PasswordError::Join)?
+    }
+
+    /// Verifies `password` against `hash`, or against the dummy hash when there is no
+    /// user (the answer is then always false, after the same amount of work).
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, PasswordError> {
+        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Join)?;
+        let password = password.to_string();
+        let (target, real) = match hash {
+            Some(h) => (h.to_string(), true),
+            None => (self.dummy_hash.to_string(), false),
+        };
+        let ok = tokio::task::spawn_blocking(move || verify_sync(&password, &target)).await.map_err(|_| PasswordError::Join)?;
+        Ok(ok && real)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_unknown_users_never_match() {
+        let hasher = PasswordHasher::new(2);
+        let hash = hasher.hash("correct horse").await.expect("hash");
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(hasher.verify("correct horse", Some(&hash)).await.expect("verify"));
+        assert!(!hasher.verify("wrong", Some(&hash)).await.expect("verify"));
+        assert!(!hasher.verify("correct horse", None).await.expect("verify"));
+        assert!(!hasher.verify("x", Some("not a hash")).await.expect("verify"));
+    }
+}

@@ -1,0 +1,209 @@
+//! Command line (contract §3). Every command reads the same configuration as `serve`;
+//! commands that create something print exactly one JSON object on stdout.
+
+use crate::clock::Clock;
+use crate::settings::Settings;
+use crate::startup::{self, Application};
+use crate::{auth, oidc, users};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "gatehouse", version, about = "Self-hosted OpenID Connect identity provider")]
+pub struct Cli {
+    /// Configuration file (default: ./gatehouse.toml if present, or GATEHOUSE_CONFIG).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (migrations are applied at start).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage integration API keys for the backend API.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    Create(UserCreate),
+}
+
+#[derive(Args)]
+pub struct UserCreate {
+    #[arg(long)]
+    email: String,
+    #[arg(long, conflicts_with = "password_stdin")]
+    password: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    password_stdin: bool,
+    #[arg(long)]
+    first_name: Option<String>,
+    #[arg(long)]
+    last_name: Option<String>,
+    #[arg(long)]
+    username: Option<String>,
+    #[arg(long)]
+    email_verified: bool,
+    #[arg(long)]
+    admin: bool,
+}
+
+impl std::fmt::Debug for UserCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCreate").field("email", &self.email).finish_non_exhaustive()
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    Create(ClientCreate),
+}
+
+#[derive(Args, Debug)]
+pub struct ClientCreate {
+    #[arg(long)]
+    name: String,
+    /// Exact redirect URI; end it with `?*` to allow any query on that path.
+    #[arg(long = "redirect-uri", required = true)]
+    redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// A public client (no secret; PKCE required).
+    #[arg(long)]
+    public: bool,
+    /// Show a consent screen before the first login.
+    #[arg(long)]
+    require_consent: bool,
+    /// Development client: allow http:// redirect URIs on any host.
+    #[arg(long)]
+    dev: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a new signing key; the previous one stays published until its tokens expire.
+    Rotate,
+}
+
+/// A failure worth one line on stderr.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+fn print(value: serde_json::Value) {
+    println!("{value}");
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(&settings);
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            startup::open_store(&settings).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::User(UserCommand::Create(args)) => {
+            let state = startup::build_state(settings, Clock::system()).await?;
+            let password = if args.password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                args.password
+            };
+            let input = users::CreateUser {
+                email: args.email,
+                password,
+                first_name: args.first_name,
+                last_name: args.last_name,
+                username: args.username,
+                email_verified: args.email_verified,
+                is_admin: args.admin,
+            };
+            let id = users::create(&state.store, &state.hasher, &state.clock, input).await?;
+            print(json!({ "user_id": id }));
+            Ok(())
+        }
+        Command::Client(ClientCommand::Create(args)) => {
+            let store = startup::open_store(&settings).await?;
+            let input = oidc::clients::NewClient {
+                name: args.name,
+                redirect_uris: args.redirect_uris,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
+                public: args.public,
+                require_consent: args.require_consent,
+                dev: args.dev,
+            };
+            let created = oidc::clients::create(&store, &Clock::system(), input).await?;
+            match created.client_secret {
+                Some(secret) => print(json!({ "client_id": created.client_id, "client_secret": secret })),
+                None => print(json!({ "client_id": created.client_id })),
+            }
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Create { name }) => {
+            let store = startup::open_store(&settings).await?;
+            if name.trim().is_empty() {
+                return Err(CliError("--name must not be empty".into()));
+            }
+            let created = auth::api_keys::create(&store, &Clock::system(), name.trim()).await?;
+            print(json!({ "api_key_id": created.id, "api_key": created.key }));
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let state = startup::build_state(settings, Clock::system()).await?;
+            let kid = state.keys.rotate().await?;
+            print(json!({ "kid": kid }));
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), CliError> {
+    let app = Application::build(settings).await?;
+    let scheme = if app.state.settings.tls_cert.is_some() { "https" } else { "http" };
+    let host = app.state.settings.listen.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_default();
+    tracing::info!(
+        issuer = %app.state.settings.issuer,
+        database = app.state.store.backend_name(),
+        "listening on {scheme}://{host}:{}", app.port()
+    );
+    if let Some(link) = crate::web::setup_link(&app.state).await? {
+        // Printed, not only logged: the operator needs it once, on the console.
+        eprintln!("\nNo admin account exists yet. Create one with this one-time link (valid 24 hours):\n\n    {link}\n");
+    }
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Signing keys. RS256 keys live in the database, private halves sealed with the master
+//! key. The `KeyManager` parses them once and keeps the signer, the verifiers and the
+//! rendered JWKS in memory, so discovery/JWKS and signing never touch the database per
+//! request. A background task reloads them so replicas pick up rotations.
+
+use crate::clock::Clock;
+use crate::crypto::{self, MasterKey};
+use crate::store::{SigningKeyRow, Store, StoreError};
+use josekit::jws::{self, JwsHeader, JwsSigner, JwsVerifier, RS256};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a signing key cannot be decrypted with this master key (is GATEHOUSE_MASTER_KEY the one the keys were created with?)")]
+    Decrypt(#[from] crypto::CryptoError),
+    #[error("key material is invalid: {0}")]
+    Jose(#[from] josekit::JoseError),
+    #[error("no signing key is active")]
+    NoActiveKey,
+    #[error("key generation task failed")]
+    Join,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("malformed token")]
+    Malformed,
+    #[error("unknown signing key")]
+    UnknownKey,
+    #[error("bad signature")]
+    BadSignature,
+}
+
+struct Loaded {
+    signer_kid: String,
+    signer: Arc<dyn JwsSigner>,
+    signer_pem: String,
+    verifiers: HashMap<String, Arc<dyn JwsVerifier>>,
+    jwks_json: Arc<str>,
+}
+
+#[derive(Clone)]
+pub struct KeyManager {
+    store: Store,
+    master: MasterKey,
+    clock: Clock,
+    /// How long a retired key stays published (longest JWT lifetime plus leeway).
+    retention: i64,
+    publish_delay: i64,
+    loaded: Arc<RwLock<Option<Arc<Loaded>>>>,
+}
+
+impl std::fmt::Debug for KeyManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyManager").field("kid", &self.current_kid()).finish_non_exhaustive()
+    }
+}
+
+/// A freshly generated key pair, ready to be stored.
+async fn generate_row(master: &MasterKey, now: i64, activates_at: i64) -> Result<SigningKeyRow, KeyError> {
+    // RSA generation takes tens of milliseconds of CPU: keep it off the async workers.
+    let pair = tokio::task::spawn_blocking(|| RS256.generate_key_pair(2048)).await.map_err(|_| KeyError::Join)??;
+    let kid = crypto::random_token(12);
+    let mut jwk = pair.to_jwk_public_key();
+    jwk.set_key_id(&kid);
+    jwk.set_key_use("sig");
+    jwk.set_algorithm("RS256");
+    let private_pem = pair.to_pem_private_key();
+    Ok(SigningKeyRow {
+        kid,
+        alg: "RS256".into(),
+        private_key_enc: master.encrypt(&private_pem)?,
+        public_jwk: serde_json::to_string(jwk.as_ref()).unwrap_or_default(),
+        public_pem: String::from_utf8_lossy(&pair.to_pem_public_key()).into_owned(),
+        created_at: now,
+        activates_at,
+        retired_at: None,
+    })
+}
+
+impl KeyManager {
+    /// Loads keys, creating the first one if the database has none.
+    pub async fn start(store: Store, master: MasterKey, clock: Clock, retention: i64, publish_delay: i64) -> Result<Self, KeyError> {
+        let km = Self { store, master, clock, retention, publish_delay, loaded: Arc::new(RwLock::new(None)) };
+        let now = km.clock.now();
+        if km.store.publishable_signing_keys(now - km.retention).await?.iter().all(|k| k.retired_at.is_some()) {
+            let row = generate_row(&km.master, now, now).await?;
+            km.store.insert_signing_key(&row).await?;
+            tracing::info!(kid = %row.kid, "generated the first signing key");
+        }
+        km.reload().await?;
+        Ok(km)
+    }
+
+    /// Creates a new key. It signs after the publish delay, once every replica has had
+    /// time to publish it; the old key stays published until its tokens have expired.
+    pub async fn rotate(&self) -> Result<String, KeyError> {
+        let now = self.clock.now();
+        let row = generate_row(&self.master, now, now + self.publish_delay).await?;
+        self.store.insert_signing_key(&row).await?;
+        self.reload().await?;
+        tracing::info!(kid = %row.kid, "rotated signing key");
+        Ok(row.kid)
+    }
+
+    /// Re-reads keys from the database and swaps the in-memory set.
+    pub async fn reload(&self) -> Result<(), KeyError> {
+        let now = self.clock.now();
+        let rows = self.store.publishable_signing_keys(now - self.retention).await?;
+        // Newest key that is already allowed to sign.
+        let current = rows
+            .iter()
+            .filter(|k| k.retired_at.is_none() && k.activates_at <= now)
+            .max_by_key(|k| (k.activates_at, k.created_at))
+            .ok_or(KeyError::NoActiveKey)?;
+        if rows.iter().any(|k| k.kid != current.kid && k.retired_at.is_none() && k.activates_at <= now) {
+            self.store.retire_signing_keys_except(&current.kid, now).await?;
+        }
+        let previous = self.loaded.read().ok().and_then(|g| g.clone());
+        let (signer, signer_pem): (Arc<dyn JwsSigner>, String) = match &previous {
+            Some(p) if p.signer_kid == current.kid => (p.signer.clone(), p.signer_pem.clone()),
+            _ => {
+                let pem = self.master.decrypt(&current.private_key_enc)?;
+                (Arc::new(RS256.signer_from_pem(&pem)?), current.public_pem.clone())
+            }
+        };
+        let mut verifiers: HashMap<String, Arc<dyn JwsVerifier>> = HashMap::new();
+        let mut jwks = Vec::new();
+        for row in &rows {
+            let jwk: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row.public_jwk).map_err(|_| KeyError::NoActiveKey)?;
+            let parsed = josekit::jwk::Jwk::from_map(jwk.clone())?;
+            let verifier = match previous.as_ref().and_then(|p| p.verifiers.get(&row.kid)) {
+                Some(v) => v.clone(),
+                None => Arc::new(RS256.verifier_from_jwk(&parsed)?) as Arc<dyn JwsVerifier>,
+            };
+            verifiers.insert(row.kid.clone(), verifier);
+            jwks.push(serde_json::Value::Object(jwk));
+        }
+        let jwks_json: Arc<str> = serde_json::json!({ "keys": jwks }).to_string().into();
+        let loaded = Loaded { signer_kid: current.kid.clone(), signer, signer_pem, verifiers, jwks_json };
+        if let Ok(mut slot) = self.loaded.write() {
+            *slot = Some(Arc::new(loaded));
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Option<Arc<Loaded>> {
+        self.loaded.read().ok().and_then(|g| g.clone())
+    }
+
+    pub fn current_kid(&self) -> Option<String> {
+        self.snapshot().map(|l| l.signer_kid.clone())
+    }
+
+    /// The JWKS document, pre-rendered.
+    pub fn jwks_json(&self) -> Arc<str> {
+        self.snapshot().map(|l| l.jwks_json.clone()).unwrap_or_else(|| Arc::from("{\"keys\":[]}"))
+    }
+
+    /// SPKI PEM of the current signing key (PropelAuth `verifier_key_pem`).
+    pub fn current_public_pem(&self) -> Option<String> {
+        self.snapshot().map(|l| l.signer_pem.clone())
+    }
+
+    /// Signs a JSON claims object as a compact JWS with `typ: JWT` and the current `kid`.
+    pub fn sign(&self, claims: &serde_json::Value) -> Result<String, KeyError> {
+        let loaded = self.snapshot().ok_or(KeyError::NoActiveKey)?;
+        let mut header = JwsHeader::new();
+        header.set_token_type("JWT");
+        header.set_key_id(&loaded.signer_kid);
+        let payload = serde_json::to_vec(claims).map_err(|_| KeyError::NoActiveKey)?;
+        Ok(jws::serialize_compact(&payload, &header, loaded.signer.as_ref())?)
+    }
+
+    /// Verifies the signature of a token we issued and returns its claims. Time and
+    /// audience checks are the caller's: an expired `id_token_hint` is still useful.
+    pub fn verify(&self, token: &str) -> Result<serde_json::Map<String, serde_json::Value>, VerifyError> {
+        let loaded = self.snapshot().ok_or(VerifyError::UnknownKey)?;
+        let header = josekit::jwt::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        let kid = header.claim("kid").and_then(|v| v.as_str()).ok_or(VerifyError::UnknownKey)?;
+        if header.claim("alg").and_then(|v| v.as_str()) != Some("RS256") {
+            return Err(VerifyError::Malformed);
+        }
+        let verifier = loaded.verifiers.get(kid).ok_or(VerifyError::UnknownKey)?;
+        let (payload, _) = jws::deserialize_compact(token, verifier.as_ref()).map_err(|_| VerifyError::BadSignature)?;
+        serde_json::from_slice(&payload).map_err(|_| VerifyError::Malformed)
+    }
+
+    /// Keeps this replica's keys in step with the database.
+    pub fn spawn_refresher(&self, every_seconds: u64) -> tokio::task::JoinHandle<()> {
+        let km = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_seconds));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = km.reload().await {
+                    tracing::warn!(error = %e, "signing key refresh failed; keeping the keys already loaded");
+                }
+            }
+        })
+    }
+}

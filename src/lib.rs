@@ -1,0 +1,20 @@
+//! Gatehouse: a self-hosted OpenID Connect provider.
+//!
+//! Layers (outer to inner): `web` (the only actix code) → services (`oidc`, `auth`,
+//! `users`, `keys`) → `store` (all SQL) → sqlx. `settings`, `clock` and `crypto` are
+//! shared plumbing; `startup` wires them into a running server.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod crypto;
+pub mod jobs;
+pub mod keys;
+pub mod oidc;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod users;
+pub mod web;

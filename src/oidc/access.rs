@@ -1,0 +1,104 @@
+//! Reading back tokens we issued: userinfo (OIDC Core §5.3), introspection (RFC 7662)
+//! and revocation (RFC 7009).
+
+use super::clients::AuthenticatedClient;
+use super::error::{ErrorCode, OAuthError};
+use super::tokens;
+use crate::crypto;
+use crate::state::AppState;
+use crate::store::GrantRow;
+use serde_json::{Map, Value, json};
+
+/// A verified, unexpired, unrevoked access token and the grant behind it.
+pub struct LiveAccessToken {
+    pub claims: Map<String, Value>,
+    pub grant: GrantRow,
+}
+
+pub async fn verify_access_token(state: &AppState, token: &str) -> Result<Option<LiveAccessToken>, OAuthError> {
+    let Ok(claims) = state.keys.verify(token) else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let iss_ok = claims.get("iss").and_then(Value::as_str) == Some(state.settings.issuer.as_str());
+    let exp_ok = claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp > now);
+    let Some(jti) = claims.get("jti").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    // ID tokens carry no jti and `client_id`; only access tokens get this far.
+    if !iss_ok || !exp_ok || claims.get("client_id").is_none() {
+        return Ok(None);
+    }
+    let Some(grant) = state.store.live_access_token_grant(jti).await? else {
+        return Ok(None);
+    };
+    Ok(Some(LiveAccessToken { claims, grant }))
+}
+
+pub async fn userinfo(state: &AppState, token: &str) -> Result<Map<String, Value>, OAuthError> {
+    let invalid = || OAuthError::new(ErrorCode::InvalidToken, "the access token is invalid, expired or revoked");
+    let live = verify_access_token(state, token).await?.ok_or_else(invalid)?;
+    let user_id = live.grant.user_id.as_deref().ok_or_else(invalid)?;
+    if !super::scope::has(&live.grant.scope, "openid") {
+        return Err(OAuthError::new(ErrorCode::InvalidToken, "the access token was not issued for scope openid"));
+    }
+    let user = state.store.user_by_id(user_id).await?.filter(|u| u.enabled).ok_or_else(invalid)?;
+    let scope = live.claims.get("scope").and_then(Value::as_str).unwrap_or("");
+    Ok(tokens::user_claims(state, &user, scope))
+}
+
+/// RFC 7662 response. Inactive tokens say only `{"active": false}`.
+pub async fn introspect(state: &AppState, caller: &AuthenticatedClient, token: &str) -> Result<Value, OAuthError> {
+    if caller.client.is_public {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot introspect tokens"));
+    }
+    let inactive = json!({ "active": false });
+    if let Some(live) = verify_access_token(state, token).await? {
+        let c = &live.claims;
+        let mut out = json!({
+            "active": true, "token_type": "Bearer", "client_id": live.grant.client_id,
+            "scope": c.get("scope"), "sub": c.get("sub"), "iss": c.get("iss"),
+            "exp": c.get("exp"), "iat": c.get("iat"), "jti": c.get("jti"),
+        });
+        if let (Some(email), Some(map)) = (c.get("email"), out.as_object_mut()) {
+            map.insert("username".into(), email.clone());
+        }
+        return Ok(out);
+    }
+    let hash = crypto::sha256_hex(token);
+    if let Some(row) = state.store.refresh_token(&hash).await?
+        && let Some(grant) = state.store.grant_by_id(&row.grant_id).await?
+    {
+        // Refresh tokens are shown only to the client that holds them.
+        let now = state.clock.now();
+        if grant.client_id == caller.client.id && grant.revoked_at.is_none() && row.rotated_at.is_none() && row.expires_at > now {
+            return Ok(json!({
+                "active": true, "token_type": "refresh_token", "client_id": grant.client_id, "scope": grant.scope,
+                "sub": grant.user_id, "iss": state.settings.issuer, "exp": row.expires_at, "iat": row.created_at,
+            }));
+        }
+    }
+    Ok(inactive)
+}
+
+/// RFC 7009: revoking a refresh token ends its grant; revoking an access token ends that
+/// token. Unknown tokens and other clients' tokens are silently ignored (200).
+pub async fn revoke(state: &AppState, caller: &AuthenticatedClient, token: &str) -> Result<(), OAuthError> {
+    let now = state.clock.now();
+    let hash = crypto::sha256_hex(token);
+    if let Some(row) = state.store.refresh_token(&hash).await? {
+        if let Some(grant) = state.store.grant_by_id(&row.grant_id).await?
+            && grant.client_id == caller.client.id
+        {
+            state.store.revoke_grant(&grant.id, now).await?;
+        }
+        return Ok(());
+    }
+    if let Ok(claims) = state.keys.verify(token)
+        && claims.get("client_id").and_then(Value::as_str) == Some(caller.client.id.as_str())
+        && let Some(jti) = claims.get("jti").and_then(Value::as_str)
+    {
+        state.store.revoke_access_token(jti, now).await?;
+    }
+    Ok(())
+}

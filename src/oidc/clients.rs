@@ -1,0 +1,240 @@
+//! OAuth client registration, redirect URI rules (contract §8) and client authentication.
+
+use super::error::OAuthError;
+use crate::clock::Clock;
+use crate::crypto;
+use crate::store::{ClientRow, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub require_consent: bool,
+    /// Development clients may use plain http:// on any host.
+    pub dev: bool,
+}
+
+pub struct CreatedClient {
+    pub client_id: String,
+    /// Shown once; `None` for public clients.
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for CreatedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedClient").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// Checks one URI a client wants to register. A trailing `?*` means "any query".
+pub fn validate_registered_uri(uri: &str, dev: bool) -> Result<(), String> {
+    let base = uri.strip_suffix("?*").unwrap_or(uri);
+    if base.contains('*') {
+        return Err(format!("`{uri}`: the only wildcard allowed is a trailing `?*`"));
+    }
+    let parsed = url::Url::parse(base).map_err(|e| format!("`{uri}` is not an absolute URL: {e}"))?;
+    if parsed.fragment().is_some() || base.contains('#') {
+        return Err(format!("`{uri}` must not contain a fragment"));
+    }
+    if uri.ends_with("?*") && parsed.query().is_some() {
+        return Err(format!("`{uri}`: a `?*` pattern must not also have a query"));
+    }
+    match parsed.scheme() {
+        "https" => {}
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default();
+            if !dev && !is_loopback(host) {
+                return Err(format!(
+                    "`{uri}`: http:// is only allowed for localhost, 127.0.0.1 and [::1]; use https, or register the client with --dev"
+                ));
+            }
+        }
+        "javascript" | "data" | "file" | "vbscript" => return Err(format!("`{uri}`: scheme not allowed")),
+        _ => {} // private-use schemes for native apps
+    }
+    Ok(())
+}
+
+/// Exact string match, or a registered `…?*` pattern matching that path with any query.
+pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    match registered.strip_suffix("?*") {
+        Some(base) => match requested.strip_prefix(base) {
+            Some("") => true,
+            Some(rest) => rest.starts_with('?') && !rest.contains('#'),
+            None => false,
+        },
+        None => false,
+    }
+}
+
+pub async fn create(store: &Store, clock: &Clock, input: NewClient) -> Result<CreatedClient, ClientError> {
+    let name = input.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ClientError::Invalid("the client name must be 1 to 200 characters".into()));
+    }
+    if input.redirect_uris.is_empty() {
+        return Err(ClientError::Invalid("at least one --redirect-uri is required".into()));
+    }
+    for uri in &input.redirect_uris {
+        validate_registered_uri(uri, input.dev).map_err(ClientError::Invalid)?;
+    }
+    for uri in &input.post_logout_redirect_uris {
+        if uri.ends_with("?*") {
+            return Err(ClientError::Invalid(format!("`{uri}`: post-logout redirect URIs must match exactly, no `?*`")));
+        }
+        validate_registered_uri(uri, input.dev).map_err(ClientError::Invalid)?;
+    }
+    let client_id = crypto::random_token(18);
+    let secret = (!input.public).then(crypto::random_secret);
+    store
+        .insert_client(&ClientRow {
+            id: client_id.clone(),
+            name: name.to_string(),
+            secret_hash: secret.as_deref().map(crypto::sha256_hex),
+            is_public: input.public,
+            require_consent: input.require_consent,
+            allow_dev_http: input.dev,
+            redirect_uris: serde_json::to_string(&input.redirect_uris).unwrap_or_else(|_| "[]".into()),
+            post_logout_redirect_uris: serde_json::to_string(&input.post_logout_redirect_uris).unwrap_or_else(|_| "[]".into()),
+            created_at: clock.now(),
+        })
+        .await?;
+    Ok(CreatedClient { client_id, client_secret: secret })
+}
+
+impl ClientRow {
+    pub fn redirect_uri_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.redirect_uris).unwrap_or_default()
+    }
+
+    pub fn post_logout_uri_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.post_logout_redirect_uris).unwrap_or_default()
+    }
+
+    pub fn accepts_redirect_uri(&self, requested: &str) -> bool {
+        self.redirect_uri_list().iter().any(|r| redirect_uri_matches(r, requested))
+    }
+
+    /// Registered post-logout URIs plus the client's redirect URIs (Streamlit sends its
+    /// callback URI), all by exact match.
+    pub fn accepts_post_logout_uri(&self, requested: &str) -> bool {
+        self.post_logout_uri_list().iter().any(|r| r == requested) || self.accepts_redirect_uri(requested)
+    }
+}
+
+/// Credentials a client presented at the token, revocation or introspection endpoint.
+#[derive(Default)]
+pub struct PresentedCredentials {
+    /// From `Authorization: Basic`, already split and form-decoded.
+    pub basic: Option<(String, String)>,
+    pub body_client_id: Option<String>,
+    pub body_client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for PresentedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PresentedCredentials").field("client_id", &self.body_client_id).finish_non_exhaustive()
+    }
+}
+
+/// The outcome of client authentication; `used_basic` drives the 401 + WWW-Authenticate.
+pub struct AuthenticatedClient {
+    pub client: ClientRow,
+    pub method: &'static str,
+}
+
+#[derive(Debug)]
+pub struct ClientAuthError {
+    pub error: OAuthError,
+    pub used_basic: bool,
+}
+
+/// client_secret_basic, client_secret_post or none (public clients only).
+pub async fn authenticate(store: &Store, creds: &PresentedCredentials) -> Result<AuthenticatedClient, ClientAuthError> {
+    let used_basic = creds.basic.is_some();
+    let fail = |msg: &str| ClientAuthError { error: OAuthError::invalid_client(msg), used_basic };
+    if creds.basic.is_some() && creds.body_client_secret.is_some() {
+        return Err(ClientAuthError {
+            error: OAuthError::invalid_request("use one client authentication method, not several"),
+            used_basic,
+        });
+    }
+    let (client_id, secret, method) = match (&creds.basic, &creds.body_client_id, &creds.body_client_secret) {
+        (Some((id, secret)), body_id, _) => {
+            if body_id.as_ref().is_some_and(|b| b != id) {
+                return Err(fail("client_id in the body differs from the authenticated client"));
+            }
+            (id.clone(), Some(secret.clone()), "client_secret_basic")
+        }
+        (None, Some(id), Some(secret)) => (id.clone(), Some(secret.clone()), "client_secret_post"),
+        (None, Some(id), None) => (id.clone(), None, "none"),
+        (None, None, _) => return Err(fail("client authentication is required")),
+    };
+    let client = match store.client_by_id(&client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(fail("unknown client or bad credentials")),
+        Err(e) => return Err(ClientAuthError { error: OAuthError::server(&e), used_basic }),
+    };
+    match (&client.secret_hash, secret) {
+        (Some(hash), Some(secret)) => {
+            if crypto::constant_time_eq(crypto::sha256_hex(&secret).as_bytes(), hash.as_bytes()) {
+                Ok(AuthenticatedClient { client, method })
+            } else {
+                Err(fail("unknown client or bad credentials"))
+            }
+        }
+        (Some(_), None) => Err(fail("this client must authenticate with its secret")),
+        (None, None) => Ok(AuthenticatedClient { client, method: "none" }),
+        (None, Some(_)) => Err(fail("this is a public client; it has no secret")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_rules() {
+        assert!(validate_registered_uri("https://app.example.com/cb", false).is_ok());
+        assert!(validate_registered_uri("http://localhost:8501/oauth2callback", false).is_ok());
+        assert!(validate_registered_uri("http://127.0.0.1/cb", false).is_ok());
+        assert!(validate_registered_uri("http://[::1]:3000/cb", false).is_ok());
+        assert!(validate_registered_uri("http://app.example.com/cb", false).is_err());
+        assert!(validate_registered_uri("http://app.example.com/cb", true).is_ok());
+        assert!(validate_registered_uri("https://app.example.com/cb#x", false).is_err());
+        assert!(validate_registered_uri("https://*.example.com/cb", false).is_err());
+        assert!(validate_registered_uri("https://app.example.com/login/callback?*", false).is_ok());
+        assert!(validate_registered_uri("javascript:alert(1)", true).is_err());
+        assert!(validate_registered_uri("/relative", false).is_err());
+    }
+
+    #[test]
+    fn matching_is_exact_except_for_query_patterns() {
+        assert!(redirect_uri_matches("https://a.com/cb", "https://a.com/cb"));
+        assert!(!redirect_uri_matches("https://a.com/cb", "https://a.com/cb/"));
+        assert!(!redirect_uri_matches("https://a.com/cb", "https://a.com/cb?x=1"));
+        assert!(!redirect_uri_matches("https://a.com/cb", "HTTPS://a.com/cb"));
+        let pattern = "https://a.com/login/callback?*";
+        assert!(redirect_uri_matches(pattern, "https://a.com/login/callback"));
+        assert!(redirect_uri_matches(pattern, "https://a.com/login/callback?_target_url=%2F%3Fx%3D1"));
+        assert!(!redirect_uri_matches(pattern, "https://a.com/login/callbackevil"));
+        assert!(!redirect_uri_matches(pattern, "https://a.com/login/callback/x?y"));
+        assert!(!redirect_uri_matches(pattern, "https://a.com/login/callback?x#frag"));
+    }
+}

@@ -1,0 +1,223 @@
+//! The token endpoint (RFC 6749 §4.1.3, §4.4, §6; RFC 7636 §4.6): one function per grant.
+
+use super::clients::AuthenticatedClient;
+use super::error::{ErrorCode, OAuthError};
+use super::scope;
+use super::tokens::{self, IdTokenInput};
+use crate::crypto;
+use crate::state::AppState;
+use crate::store::{GrantRow, RefreshTokenRow, UserRow};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse").field("scope", &self.scope).finish_non_exhaustive()
+    }
+}
+
+fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+pub async fn exchange(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {
+    for (i, (k, _)) in params.iter().enumerate() {
+        if params[..i].iter().any(|(k2, _)| k2 == k) {
+            return Err(OAuthError::invalid_request(format!("parameter `{k}` is repeated")));
+        }
+    }
+    match get(params, "grant_type") {
+        Some("authorization_code") => authorization_code(state, client, params).await,
+        Some("refresh_token") => refresh_token(state, client, params).await,
+        Some("client_credentials") => client_credentials(state, client, params).await,
+        Some(other) => Err(OAuthError::new(ErrorCode::UnsupportedGrantType, format!("grant_type `{other}` is not supported"))),
+        None => Err(OAuthError::invalid_request("grant_type is missing")),
+    }
+}
+
+async fn live_user(state: &AppState, grant: &GrantRow) -> Result<UserRow, OAuthError> {
+    let user_id = grant.user_id.as_deref().ok_or_else(|| OAuthError::invalid_grant("the grant has no user"))?;
+    match state.store.user_by_id(user_id).await? {
+        Some(u) if u.enabled => Ok(u),
+        _ => Err(OAuthError::invalid_grant("the user no longer exists or is disabled")),
+    }
+}
+
+/// Mints the access token (and ID token, refresh token) for a user grant.
+async fn issue_for_user(state: &AppState, grant: &GrantRow, user: &UserRow, nonce: Option<&str>, with_refresh: bool) -> Result<TokenResponse, OAuthError> {
+    let login_method = grant.login_method.as_deref().unwrap_or("password");
+    let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method)?;
+    state.store.insert_access_token(&access.jti, &grant.id, access.expires_at).await?;
+    let id_token = if scope::has(&grant.scope, "openid") {
+        Some(tokens::id_token(
+            state,
+            IdTokenInput {
+                user,
+                client_id: &grant.client_id,
+                scope: &grant.scope,
+                auth_time: grant.auth_time.unwrap_or(grant.created_at),
+                nonce,
+                access_token: &access.token,
+            },
+        )?)
+    } else {
+        None
+    };
+    let refresh_token = if with_refresh && scope::has(&grant.scope, "offline_access") {
+        let token = crypto::random_secret();
+        let now = state.clock.now();
+        state
+            .store
+            .insert_refresh_token(&RefreshTokenRow {
+                token_hash: crypto::sha256_hex(&token),
+                grant_id: grant.id.clone(),
+                created_at: now,
+                expires_at: now + state.settings.tokens.refresh_token_ttl,
+                rotated_at: None,
+            })
+            .await?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: state.settings.tokens.access_token_ttl,
+        scope: grant.scope.clone(),
+        id_token,
+        refresh_token,
+    })
+}
+
+async fn authorization_code(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {
+    let code = get(params, "code").ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let redirect_uri = get(params, "redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
+    let hash = crypto::sha256_hex(code);
+    let row = state.store.auth_code(&hash).await?.ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
+    let now = state.clock.now();
+    if row.client_id != client.client.id {
+        return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
+    }
+    if row.used_at.is_some() || !state.store.mark_auth_code_used(&hash, now).await? {
+        // RFC 6749 §4.1.2: a replayed code revokes what its first redemption issued.
+        state.store.revoke_grant(&row.grant_id, now).await?;
+        tracing::warn!(client_id = %row.client_id, "authorization code replayed; grant revoked");
+        return Err(OAuthError::invalid_grant("the authorization code has already been used"));
+    }
+    if row.expires_at <= now {
+        return Err(OAuthError::invalid_grant("the authorization code has expired"));
+    }
+    if row.redirect_uri != redirect_uri {
+        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+    }
+    match (&row.code_challenge, get(params, "code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = crypto::b64url(&crypto::sha256(verifier.as_bytes()));
+            if !(43..=128).contains(&verifier.len()) || !crypto::constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
+                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+            }
+        }
+        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required (PKCE was used)")),
+        (None, Some(_)) => return Err(OAuthError::invalid_grant("code_verifier given but PKCE was not used")),
+        (None, None) if client.client.is_public => return Err(OAuthError::invalid_grant("public clients must use PKCE")),
+        (None, None) => {}
+    }
+    let grant = state.store.grant_by_id(&row.grant_id).await?.ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
+    if grant.revoked_at.is_some() {
+        return Err(OAuthError::invalid_grant("the grant has been revoked"));
+    }
+    let user = live_user(state, &grant).await?;
+    issue_for_user(state, &grant, &user, row.nonce.as_deref(), true).await
+}
+
+async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {
+    let token = get(params, "refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let hash = crypto::sha256_hex(token);
+    let row = state.store.refresh_token(&hash).await?.ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
+    let grant = state.store.grant_by_id(&row.grant_id).await?.ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
+    if grant.client_id != client.client.id {
+        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+    }
+    let now = state.clock.now();
+    if grant.revoked_at.is_some() {
+        return Err(OAuthError::invalid_grant("the refresh token has been revoked"));
+    }
+    if row.rotated_at.is_some() || !state.store.mark_refresh_token_rotated(&hash, now).await? {
+        // Reuse of a rotated token means it leaked: end the whole grant.
+        state.store.revoke_grant(&grant.id, now).await?;
+        tracing::warn!(client_id = %grant.client_id, "rotated refresh token reused; grant revoked");
+        return Err(OAuthError::invalid_grant("the refresh token has already been used"));
+    }
+    if row.expires_at <= now {
+        return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    let mut grant = grant;
+    if let Some(requested) = get(params, "scope") {
+        let requested = scope::parse(requested);
+        if requested.iter().any(|s| !scope::has(&grant.scope, s)) {
+            return Err(OAuthError::new(ErrorCode::InvalidScope, "the requested scope exceeds the original grant"));
+        }
+        // The narrowing applies to this response; the grant keeps its scope.
+        grant.scope = scope::join(&requested);
+        if !scope::has(&grant.scope, "offline_access") {
+            grant.scope.push_str(if grant.scope.is_empty() { "offline_access" } else { " offline_access" });
+        }
+    }
+    let user = live_user(state, &grant).await?;
+    issue_for_user(state, &grant, &user, None, true).await
+}
+
+async fn client_credentials(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {
+    if client.client.is_public {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
+    }
+    // User-facing scopes mean nothing without a user.
+    let requested = get(params, "scope").unwrap_or("");
+    let scopes: Vec<String> = requested
+        .split(' ')
+        .filter(|s| !s.is_empty() && !matches!(*s, "openid" | "offline_access" | "profile" | "email"))
+        .map(str::to_string)
+        .collect();
+    if scopes.iter().any(|s| s.len() > 100 || !s.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')) {
+        return Err(OAuthError::new(ErrorCode::InvalidScope, "scope contains invalid characters"));
+    }
+    let scope = scope::join(&scopes);
+    let now = state.clock.now();
+    let grant_id = uuid::Uuid::new_v4().to_string();
+    state
+        .store
+        .insert_grant(&GrantRow {
+            id: grant_id.clone(),
+            client_id: client.client.id.clone(),
+            user_id: None,
+            scope: scope.clone(),
+            auth_time: None,
+            login_method: None,
+            active_org_id: None,
+            created_at: now,
+            revoked_at: None,
+        })
+        .await?;
+    let access = tokens::client_access_token(state, &client.client.id, &scope)?;
+    state.store.insert_access_token(&access.jti, &grant_id, access.expires_at).await?;
+    Ok(TokenResponse {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: state.settings.tokens.access_token_ttl,
+        scope,
+        id_token: None,
+        refresh_token: None,
+    })
+}

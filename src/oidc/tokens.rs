@@ -1,0 +1,132 @@
+//! Minting ID and access tokens (contract §6). The access token is both an OAuth access
+//! token and a PropelAuth access token, so the PropelAuth SDKs can validate it.
+
+use super::scope;
+use crate::crypto;
+use crate::keys::KeyError;
+use crate::state::AppState;
+use crate::store::UserRow;
+use serde_json::{Map, Value, json};
+
+pub struct AccessToken {
+    pub token: String,
+    pub jti: String,
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken").field("jti", &self.jti).finish_non_exhaustive()
+    }
+}
+
+fn insert_opt(map: &mut Map<String, Value>, key: &str, value: Option<&str>) {
+    if let Some(v) = value {
+        map.insert(key.into(), Value::String(v.to_string()));
+    }
+}
+
+/// An access token for a user.
+pub fn user_access_token(
+    state: &AppState,
+    user: &UserRow,
+    client_id: &str,
+    scope: &str,
+    login_method: &str,
+) -> Result<AccessToken, KeyError> {
+    let now = state.clock.now();
+    let exp = now + state.settings.tokens.access_token_ttl;
+    let jti = uuid::Uuid::new_v4().to_string();
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!(state.settings.issuer));
+    claims.insert("sub".into(), json!(user.id));
+    claims.insert("client_id".into(), json!(client_id));
+    claims.insert("scope".into(), json!(scope));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(exp));
+    claims.insert("jti".into(), json!(jti));
+    claims.insert("user_id".into(), json!(user.id));
+    claims.insert("email".into(), json!(user.email));
+    insert_opt(&mut claims, "first_name", user.first_name.as_deref());
+    insert_opt(&mut claims, "last_name", user.last_name.as_deref());
+    insert_opt(&mut claims, "username", user.username.as_deref());
+    // Org membership arrives with the organizations feature; until then, no orgs.
+    claims.insert("org_id_to_org_member_info".into(), json!({}));
+    claims.insert("login_method".into(), json!({ "login_method": login_method }));
+    let properties: Value = serde_json::from_str(&user.properties).unwrap_or_else(|_| json!({}));
+    claims.insert("properties".into(), properties);
+    let token = state.keys.sign(&Value::Object(claims))?;
+    Ok(AccessToken { token, jti, expires_at: exp })
+}
+
+/// An access token for a client acting on its own behalf: no user claims.
+pub fn client_access_token(state: &AppState, client_id: &str, scope: &str) -> Result<AccessToken, KeyError> {
+    let now = state.clock.now();
+    let exp = now + state.settings.tokens.access_token_ttl;
+    let jti = uuid::Uuid::new_v4().to_string();
+    let claims = json!({
+        "iss": state.settings.issuer, "sub": client_id, "client_id": client_id, "scope": scope,
+        "iat": now, "exp": exp, "jti": jti,
+    });
+    let token = state.keys.sign(&claims)?;
+    Ok(AccessToken { token, jti, expires_at: exp })
+}
+
+/// The profile and email claims a scope grants (ID token and userinfo share them).
+pub fn user_claims(state: &AppState, user: &UserRow, granted_scope: &str) -> Map<String, Value> {
+    let mut c = Map::new();
+    c.insert("sub".into(), json!(user.id));
+    if scope::has(granted_scope, "profile") {
+        // `name`, `preferred_username`, `profile` and `picture` are always present: Gradio's
+        // OAuthProfile reads all four and fails on a missing one.
+        c.insert("name".into(), json!(user.full_name().unwrap_or_else(|| user.username.clone().unwrap_or_else(|| user.email.clone()))));
+        insert_opt(&mut c, "given_name", user.first_name.as_deref());
+        insert_opt(&mut c, "family_name", user.last_name.as_deref());
+        c.insert("preferred_username".into(), json!(user.username.clone().unwrap_or_else(|| user.email.clone())));
+        let picture = user.picture_url.clone().unwrap_or_else(|| format!("{}/static/img/avatar.svg", state.settings.issuer));
+        c.insert("picture".into(), json!(picture));
+        c.insert("profile".into(), json!(format!("{}/account", state.settings.issuer)));
+        c.insert("updated_at".into(), json!(user.updated_at));
+    }
+    if scope::has(granted_scope, "email") {
+        c.insert("email".into(), json!(user.email));
+        c.insert("email_verified".into(), json!(user.email_verified));
+    }
+    c
+}
+
+pub struct IdTokenInput<'a> {
+    pub user: &'a UserRow,
+    pub client_id: &'a str,
+    pub scope: &'a str,
+    pub auth_time: i64,
+    pub nonce: Option<&'a str>,
+    pub access_token: &'a str,
+}
+
+/// `at_hash`: base64url of the left half of SHA-256 of the access token (RS256).
+pub fn at_hash(access_token: &str) -> String {
+    crypto::b64url(&crypto::sha256(access_token.as_bytes())[..16])
+}
+
+pub fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, KeyError> {
+    let now = state.clock.now();
+    let mut claims = user_claims(state, input.user, input.scope);
+    claims.insert("iss".into(), json!(state.settings.issuer));
+    claims.insert("aud".into(), json!(input.client_id));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(now + state.settings.tokens.id_token_ttl));
+    claims.insert("auth_time".into(), json!(input.auth_time));
+    insert_opt(&mut claims, "nonce", input.nonce);
+    claims.insert("at_hash".into(), json!(at_hash(input.access_token)));
+    state.keys.sign(&Value::Object(claims))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn at_hash_matches_the_oidc_example() {
+        // OIDC Core A.3 example token and its at_hash.
+        assert_eq!(super::at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+    }
+}

@@ -1,0 +1,132 @@
+//! Builds the real application from `Settings`. Tests use the same path with port 0 and a
+//! fresh database.
+
+use crate::auth::password::PasswordHasher;
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+use crate::keys::KeyManager;
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::web;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[source] crate::store::StoreError),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[source] crate::store::StoreError),
+    #[error("master key: {0}")]
+    MasterKey(String),
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::keys::KeyError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+    #[error("TLS set-up failed: {0}")]
+    Tls(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Uses GATEHOUSE_MASTER_KEY, or the key file in the data dir, generating it on first use.
+pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
+    if let Some(k) = &settings.master_key {
+        return MasterKey::parse(k.expose()).map_err(|e| StartupError::MasterKey(e.to_string()));
+    }
+    let path = settings.data_dir.join("master.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(|e| StartupError::MasterKey(format!("cannot read {}: {e}", path.display())))?;
+        return MasterKey::parse(&text).map_err(|e| StartupError::MasterKey(format!("{}: {e}", path.display())));
+    }
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| StartupError::MasterKey(format!("cannot create {}: {e}", settings.data_dir.display())))?;
+    let key = MasterKey::generate();
+    write_private_file(&path, &key.encode()).map_err(|e| StartupError::MasterKey(format!("cannot write {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "generated a master key; replicas must share it (GATEHOUSE_MASTER_KEY)");
+    Ok(key)
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.write_all(b"\n")
+}
+
+/// Opens the store and applies migrations.
+pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+    let store = Store::connect(settings.database_url.expose()).await.map_err(StartupError::Database)?;
+    store.migrate().await.map_err(StartupError::Migrate)?;
+    Ok(store)
+}
+
+/// Everything but the HTTP server: used by `serve` and by the CLI commands.
+pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartupError> {
+    let master = load_master_key(&settings)?;
+    let store = open_store(&settings).await?;
+    let retention = settings.max_jwt_lifetime() + 300;
+    let keys = KeyManager::start(store.clone(), master.clone(), clock.clone(), retention, settings.key_publish_delay).await?;
+    let hasher = PasswordHasher::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let discovery_json: Arc<str> = crate::oidc::discovery::document(&settings.issuer).to_string().into();
+    Ok(AppState { settings: Arc::new(settings), store, keys, hasher, clock, master, discovery_json })
+}
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        let state = build_state(settings, clock).await?;
+        let listener = TcpListener::bind(&state.settings.listen).map_err(|source| StartupError::Listen { addr: state.settings.listen.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Listen { addr: state.settings.listen.clone(), source })?.port();
+        state.keys.spawn_refresher(state.settings.key_refresh_seconds);
+        crate::jobs::spawn_cleanup(state.store.clone(), state.clock.clone());
+        let data = actix_web::web::Data::new(state.clone());
+        let metrics = actix_web::web::Data::new(web::Metrics::default());
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(web::security_headers))
+                .app_data(data.clone())
+                .app_data(metrics.clone())
+                .app_data(actix_web::web::FormConfig::default().limit(64 * 1024))
+                .app_data(actix_web::web::PayloadConfig::new(64 * 1024))
+                .configure(web::configure)
+        });
+        let server = match (&state.settings.tls_cert, &state.settings.tls_key) {
+            (Some(cert), Some(key)) => {
+                let mut builder = openssl::ssl::SslAcceptor::mozilla_intermediate(openssl::ssl::SslMethod::tls())
+                    .map_err(|e| StartupError::Tls(e.to_string()))?;
+                builder.set_private_key_file(key, openssl::ssl::SslFiletype::PEM).map_err(|e| StartupError::Tls(format!("GATEHOUSE_TLS_KEY: {e}")))?;
+                builder.set_certificate_chain_file(cert).map_err(|e| StartupError::Tls(format!("GATEHOUSE_TLS_CERT: {e}")))?;
+                server.listen_openssl(listener, builder).map_err(|e| StartupError::Tls(e.to_string()))?
+            }
+            _ => server.listen(listener).map_err(|source| StartupError::Listen { addr: state.settings.listen.clone(), source })?,
+        };
+        let server = server.shutdown_timeout(10).run();
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

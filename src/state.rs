@@ -1,0 +1,21 @@
+//! Everything a request handler or service needs, cheap to clone.
+
+use crate::auth::password::PasswordHasher;
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+use crate::keys::KeyManager;
+use crate::settings::Settings;
+use crate::store::Store;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub keys: KeyManager,
+    pub hasher: PasswordHasher,
+    pub clock: Clock,
+    pub master: MasterKey,
+    /// The discovery document, rendered once at start-up.
+    pub discovery_json: Arc<str>,
+}

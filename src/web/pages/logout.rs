@@ -1,0 +1,78 @@
+use super::super::{cookies, csrf, render};
+use super::{csrf_failure, current_session, internal_error};
+use crate::auth::session;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    email: &'a str,
+    csrf_token: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirm<'a> {
+    pub email: &'a str,
+    pub csrf_token: &'a str,
+    pub action: &'a str,
+    pub carry: Vec<(String, String)>,
+}
+
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(s) = current_session(&req, &state).await else {
+        return render::redirect("/login", StatusCode::SEE_OTHER, Vec::new());
+    };
+    let user = match state.store.user_by_id(&s.user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return render::redirect("/login", StatusCode::SEE_OTHER, Vec::new()),
+        Err(e) => return internal_error(&e),
+    };
+    let token = csrf::issue(&req, &state);
+    render::page(StatusCode::OK, &HomePage { email: &user.email, csrf_token: &token.form_value }, token.new_cookie.into_iter().collect())
+}
+
+/// Ends this browser's session (if any) and returns the cookie that clears it.
+pub async fn end_current_session(req: &HttpRequest, state: &AppState) -> Result<actix_web::cookie::Cookie<'static>, crate::store::StoreError> {
+    if let Some(value) = cookies::read(req, &state.settings, cookies::SESSION) {
+        session::end(&state.store, &value).await?;
+    }
+    Ok(cookies::removal(&state.settings, cookies::SESSION))
+}
+
+pub async fn logout_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(s) = current_session(&req, &state).await else {
+        return signed_out(Vec::new());
+    };
+    let email = match state.store.user_by_id(&s.user_id).await {
+        Ok(u) => u.map(|u| u.email).unwrap_or_default(),
+        Err(e) => return internal_error(&e),
+    };
+    let token = csrf::issue(&req, &state);
+    let page = LogoutConfirm { email: &email, csrf_token: &token.form_value, action: "/logout", carry: Vec::new() };
+    render::page(StatusCode::OK, &page, token.new_cookie.into_iter().collect())
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf_token: Option<String>,
+}
+
+pub async fn logout_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LogoutForm>) -> HttpResponse {
+    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
+        return csrf_failure();
+    }
+    match end_current_session(&req, &state).await {
+        Ok(cookie) => signed_out(vec![cookie]),
+        Err(e) => internal_error(&e),
+    }
+}
+
+pub fn signed_out(cookies: Vec<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
+    let page = render::MessagePage { title: "Signed out", message: "You have been signed out.", link: Some(("/login", "Sign in again")) };
+    render::page(StatusCode::OK, &page, cookies)
+}

@@ -1,0 +1,20 @@
+//! Assets compiled into the binary: no CDN, no files to deploy next to it.
+
+use actix_web::{HttpRequest, HttpResponse, http::header};
+
+const FILES: &[(&str, &str, &str)] = &[
+    ("css/app.css", "text/css; charset=utf-8", include_str!("../../static/css/app.css")),
+    ("js/form_post.js", "text/javascript; charset=utf-8", include_str!("../../static/js/form_post.js")),
+    ("img/avatar.svg", "image/svg+xml", include_str!("../../static/img/avatar.svg")),
+];
+
+pub async fn serve(req: HttpRequest) -> HttpResponse {
+    let path = req.match_info().get("path").unwrap_or("");
+    match FILES.iter().find(|(name, _, _)| *name == path) {
+        Some((_, mime, body)) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, *mime))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(*body),
+        None => HttpResponse::NotFound().content_type("text/plain").body("not found"),
+    }
+}
