@@ -92,8 +92,13 @@ impl Application {
     }
 
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(&settings.listen).map_err(|source| StartupError::Listen { addr: settings.listen.clone(), source })?;
+        Self::build_with_listener(settings, clock, listener).await
+    }
+
+    /// For tests: the caller binds port 0 first, so the issuer can name the real port.
+    pub async fn build_with_listener(settings: Settings, clock: Clock, listener: TcpListener) -> Result<Self, StartupError> {
         let state = build_state(settings, clock).await?;
-        let listener = TcpListener::bind(&state.settings.listen).map_err(|source| StartupError::Listen { addr: state.settings.listen.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartupError::Listen { addr: state.settings.listen.clone(), source })?.port();
         state.keys.spawn_refresher(state.settings.key_refresh_seconds);
         crate::jobs::spawn_cleanup(state.store.clone(), state.clock.clone());

@@ -1,0 +1,12 @@
+//! One integration-test binary; every test runs on SQLite and on Postgres.
+
+mod helpers;
+
+mod authorize;
+mod cli;
+mod discovery_and_keys;
+mod end_session;
+mod pages;
+mod replicas;
+mod token;
+mod userinfo_revoke_introspect;

@@ -1,0 +1,47 @@
+//! Two servers on one database: nothing that matters lives in one process.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn two_replicas(backend: Backend) {
+    let a = spawn_app(backend).await;
+    // Behind a load balancer both answer as the same issuer.
+    let b = spawn_on(&a.database_url, &temp_dir(), &a.master_key, &[("GATEHOUSE_ISSUER", &a.issuer)]).await;
+    assert_eq!(a.state.keys.current_kid(), b.state.keys.current_kid(), "replicas share the signing key");
+    a.create_user("alice@example.com").await;
+    let client = a.create_client().await;
+    // Log in through A ...
+    let (code, verifier) = a.code_for(&client, "openid email offline_access", "alice@example.com").await;
+    // ... redeem on B; A's JWKS verifies what B signed.
+    let res = b.redeem(&client, &code, &verifier).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tokens: Value = res.json().await.expect("json");
+    let id = a.verify_jwt(tokens["id_token"].as_str().expect("id")).await;
+    assert_eq!(id["iss"], a.issuer);
+    // Refresh on B, then reuse the old refresh token on A: detected across replicas.
+    let r1 = tokens["refresh_token"].as_str().expect("rt");
+    let res = b.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = a.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await;
+    assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
+    // A session made on A is honoured by B (shared session table, shared cookie secret).
+    let res = a.submit_login("/login", "alice@example.com", PASSWORD).await;
+    let session = res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("gh_session=")).expect("cookie").split(';').next().expect("pair").to_string();
+    let res = browser().get(b.url("/")).header("cookie", session).send().await.expect("get");
+    assert_eq!(res.status(), StatusCode::OK);
+    // A key rotated through B is picked up by A on reload.
+    let kid = b.state.keys.rotate().await.expect("rotate");
+    a.state.keys.reload().await.expect("reload");
+    assert_eq!(a.state.keys.current_kid().as_deref(), Some(kid.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_one_postgres() {
+    two_replicas(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_one_sqlite_file() {
+    two_replicas(Backend::Sqlite).await;
+}
