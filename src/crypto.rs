@@ -89,10 +89,7 @@ impl MasterKey {
         let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
             hex::decode(text).map_err(|_| CryptoError::BadMasterKey)?
         } else {
-            STANDARD
-                .decode(text)
-                .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
-                .map_err(|_| CryptoError::BadMasterKey)?
+            STANDARD.decode(text).or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('='))).map_err(|_| CryptoError::BadMasterKey)?
         };
         let key: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::BadMasterKey)?;
         Ok(Self(key))

@@ -117,8 +117,8 @@ impl Settings {
             .or_else(|| env.get("GATEHOUSE_CONFIG").map(PathBuf::from))
             .or_else(|| Path::new("gatehouse.toml").exists().then(|| PathBuf::from("gatehouse.toml")));
         if let Some(path) = config_path {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| bad("GATEHOUSE_CONFIG", format!("cannot read {}: {e}", path.display())))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| bad("GATEHOUSE_CONFIG", format!("cannot read {}: {e}", path.display())))?;
             let table: toml::Table =
                 text.parse().map_err(|e| bad("GATEHOUSE_CONFIG", format!("{} is not valid TOML: {e}", path.display())))?;
             for (k, v) in table {
@@ -171,8 +171,7 @@ impl Settings {
             .parse::<std::net::SocketAddr>()
             .map_err(|_| bad("GATEHOUSE_LISTEN", format!("`{listen}` is not host:port (for example 127.0.0.1:8080 or :0)")))?;
         let data_dir = PathBuf::from(take("data_dir").unwrap_or_else(|| "./data".into()));
-        let database_url = take("database_url")
-            .unwrap_or_else(|| format!("sqlite://{}/gatehouse.db", data_dir.display()));
+        let database_url = take("database_url").unwrap_or_else(|| format!("sqlite://{}/gatehouse.db", data_dir.display()));
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
             return Err(bad("GATEHOUSE_DATABASE_URL", "must start with sqlite:// or postgres://"));
         }
@@ -295,7 +294,11 @@ mod tests {
         std::fs::write(&secret_file, "postgres://u:p@db/gh\n").expect("write");
         let s = Settings::from_sources(
             Some(&toml_path),
-            &env(&[("GATEHOUSE_ACCESS_TOKEN_TTL", "900"), ("GATEHOUSE_DATABASE_URL_FILE", secret_file.to_str().expect("utf8")), ("GATEHOUSE_BOGUS", "1")]),
+            &env(&[
+                ("GATEHOUSE_ACCESS_TOKEN_TTL", "900"),
+                ("GATEHOUSE_DATABASE_URL_FILE", secret_file.to_str().expect("utf8")),
+                ("GATEHOUSE_BOGUS", "1"),
+            ]),
         )
         .expect("load");
         assert_eq!(s.issuer, "https://id.example.com");

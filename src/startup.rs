@@ -41,7 +41,8 @@ pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
         let text = std::fs::read_to_string(&path).map_err(|e| StartupError::MasterKey(format!("cannot read {}: {e}", path.display())))?;
         return MasterKey::parse(&text).map_err(|e| StartupError::MasterKey(format!("{}: {e}", path.display())));
     }
-    std::fs::create_dir_all(&settings.data_dir).map_err(|e| StartupError::MasterKey(format!("cannot create {}: {e}", settings.data_dir.display())))?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| StartupError::MasterKey(format!("cannot create {}: {e}", settings.data_dir.display())))?;
     let key = MasterKey::generate();
     write_private_file(&path, &key.encode()).map_err(|e| StartupError::MasterKey(format!("cannot write {}: {e}", path.display())))?;
     tracing::info!(path = %path.display(), "generated a master key; replicas must share it (GATEHOUSE_MASTER_KEY)");
@@ -92,7 +93,8 @@ impl Application {
     }
 
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
-        let listener = TcpListener::bind(&settings.listen).map_err(|source| StartupError::Listen { addr: settings.listen.clone(), source })?;
+        let listener =
+            TcpListener::bind(&settings.listen).map_err(|source| StartupError::Listen { addr: settings.listen.clone(), source })?;
         Self::build_with_listener(settings, clock, listener).await
     }
 
@@ -117,7 +119,9 @@ impl Application {
             (Some(cert), Some(key)) => {
                 let mut builder = openssl::ssl::SslAcceptor::mozilla_intermediate(openssl::ssl::SslMethod::tls())
                     .map_err(|e| StartupError::Tls(e.to_string()))?;
-                builder.set_private_key_file(key, openssl::ssl::SslFiletype::PEM).map_err(|e| StartupError::Tls(format!("GATEHOUSE_TLS_KEY: {e}")))?;
+                builder
+                    .set_private_key_file(key, openssl::ssl::SslFiletype::PEM)
+                    .map_err(|e| StartupError::Tls(format!("GATEHOUSE_TLS_KEY: {e}")))?;
                 builder.set_certificate_chain_file(cert).map_err(|e| StartupError::Tls(format!("GATEHOUSE_TLS_CERT: {e}")))?;
                 server.listen_openssl(listener, builder).map_err(|e| StartupError::Tls(e.to_string()))?
             }

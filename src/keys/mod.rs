@@ -130,7 +130,8 @@ impl KeyManager {
         let mut verifiers: HashMap<String, Arc<dyn JwsVerifier>> = HashMap::new();
         let mut jwks = Vec::new();
         for row in &rows {
-            let jwk: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row.public_jwk).map_err(|_| KeyError::NoActiveKey)?;
+            let jwk: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&row.public_jwk).map_err(|_| KeyError::NoActiveKey)?;
             let parsed = josekit::jwk::Jwk::from_map(jwk.clone())?;
             let verifier = match previous.as_ref().and_then(|p| p.verifiers.get(&row.kid)) {
                 Some(v) => v.clone(),

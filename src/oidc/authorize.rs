@@ -60,8 +60,15 @@ pub enum Outcome {
     /// Client or redirect URI cannot be trusted: show this, never redirect.
     ErrorPage(OAuthError),
     Respond(ClientResponse),
-    Login { request_id: String, login_hint: Option<String> },
-    Consent { request_id: String, client_name: String, scopes: Vec<String> },
+    Login {
+        request_id: String,
+        login_hint: Option<String>,
+    },
+    Consent {
+        request_id: String,
+        client_name: String,
+        scopes: Vec<String>,
+    },
 }
 
 fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -122,11 +129,8 @@ pub async fn start(state: &AppState, params: &[(String, String)], session: Optio
 /// Finds the client and checks the redirect URI against its registration.
 async fn trusted_target(state: &AppState, params: &[(String, String)]) -> Result<(ClientRow, String), OAuthError> {
     let client_id = get(params, "client_id").ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
-    let client = state
-        .store
-        .client_by_id(client_id)
-        .await?
-        .ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
+    let client =
+        state.store.client_by_id(client_id).await?.ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
     let redirect_uri = get(params, "redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
     if !client.accepts_redirect_uri(redirect_uri) {
         return Err(OAuthError::invalid_request("redirect_uri is not registered for this client"));
@@ -134,7 +138,13 @@ async fn trusted_target(state: &AppState, params: &[(String, String)]) -> Result
     Ok((client, redirect_uri.to_string()))
 }
 
-fn validate(state: &AppState, params: &[(String, String)], client: &ClientRow, redirect_uri: &str, mode: ResponseMode) -> Result<ValidRequest, OAuthError> {
+fn validate(
+    state: &AppState,
+    params: &[(String, String)],
+    client: &ClientRow,
+    redirect_uri: &str,
+    mode: ResponseMode,
+) -> Result<ValidRequest, OAuthError> {
     if get(params, "request").is_some() {
         return Err(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported"));
     }
@@ -158,7 +168,12 @@ fn validate(state: &AppState, params: &[(String, String)], client: &ClientRow, r
     }
     let max_age = match get(params, "max_age") {
         None => None,
-        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer"))?),
+        Some(v) => Some(
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer"))?,
+        ),
     };
     let code_challenge = get(params, "code_challenge");
     match (code_challenge, get(params, "code_challenge_method")) {
@@ -178,7 +193,10 @@ fn validate(state: &AppState, params: &[(String, String)], client: &ClientRow, r
     let id_token_hint_sub = match get(params, "id_token_hint") {
         None => None,
         Some(hint) => {
-            let claims = state.keys.verify(hint).map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
+            let claims = state
+                .keys
+                .verify(hint)
+                .map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
             let iss_ok = claims.get("iss").and_then(|v| v.as_str()) == Some(state.settings.issuer.as_str());
             let sub = claims.get("sub").and_then(|v| v.as_str()).filter(|_| iss_ok);
             Some(sub.ok_or_else(|| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?.to_string())
@@ -218,7 +236,13 @@ async fn park(state: &AppState, req: &ValidRequest, existing: Option<&AuthReques
     let params = serde_json::to_string(req).map_err(|e| OAuthError::server(&e))?;
     state
         .store
-        .insert_auth_request(&AuthRequestRow { id: id.clone(), client_id: req.client_id.clone(), params, created_at: now, expires_at: now + PARKED_REQUEST_TTL })
+        .insert_auth_request(&AuthRequestRow {
+            id: id.clone(),
+            client_id: req.client_id.clone(),
+            params,
+            created_at: now,
+            expires_at: now + PARKED_REQUEST_TTL,
+        })
         .await?;
     Ok(id)
 }
@@ -239,7 +263,9 @@ pub async fn load_parked(state: &AppState, request_id: &str) -> Result<Option<(A
 pub async fn resume(state: &AppState, request_id: &str, session: Option<Session>) -> Outcome {
     match load_parked(state, request_id).await {
         Ok(Some((row, req, client))) => decide(state, req, &client, session, Some(&row)).await,
-        Ok(None) => Outcome::ErrorPage(OAuthError::invalid_request("this sign-in request has expired; go back to the application and start again")),
+        Ok(None) => {
+            Outcome::ErrorPage(OAuthError::invalid_request("this sign-in request has expired; go back to the application and start again"))
+        }
         Err(e) => Outcome::ErrorPage(e),
     }
 }
@@ -248,7 +274,11 @@ pub async fn resume(state: &AppState, request_id: &str, session: Option<Session>
 pub async fn consent_decision(state: &AppState, request_id: &str, session: Option<Session>, allow: bool) -> Outcome {
     let (row, req, client) = match load_parked(state, request_id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return Outcome::ErrorPage(OAuthError::invalid_request("this sign-in request has expired; go back to the application and start again")),
+        Ok(None) => {
+            return Outcome::ErrorPage(OAuthError::invalid_request(
+                "this sign-in request has expired; go back to the application and start again",
+            ));
+        }
         Err(e) => return Outcome::ErrorPage(e),
     };
     let issuer = &state.settings.issuer;
@@ -276,7 +306,13 @@ async fn finish(state: &AppState, parked: &AuthRequestRow, outcome: Outcome) -> 
 }
 
 /// The heart of the endpoint: log in, consent, or issue a code.
-async fn decide(state: &AppState, req: ValidRequest, client: &ClientRow, session: Option<Session>, parked: Option<&AuthRequestRow>) -> Outcome {
+async fn decide(
+    state: &AppState,
+    req: ValidRequest,
+    client: &ClientRow,
+    session: Option<Session>,
+    parked: Option<&AuthRequestRow>,
+) -> Outcome {
     let issuer = state.settings.issuer.clone();
     let now = state.clock.now();
     let respond = |outcome: Outcome| async move {
@@ -308,7 +344,8 @@ async fn decide(state: &AppState, req: ValidRequest, client: &ClientRow, session
     };
     // A login that happened after this request was parked satisfies every freshness rule.
     let fresh = parked.is_some_and(|p| session.auth_time >= p.created_at);
-    let too_old = req.max_age.is_some_and(|max| now - session.auth_time > max);
+    // max_age=0 demands a fresh login, like prompt=login.
+    let too_old = req.max_age.is_some_and(|max| max == 0 || now - session.auth_time > max);
     let wrong_user = req.id_token_hint_sub.as_deref().is_some_and(|sub| sub != user.id);
     if !fresh && (req.prompts("login") || too_old || wrong_user) {
         if req.prompts("none") {
@@ -325,7 +362,10 @@ async fn decide(state: &AppState, req: ValidRequest, client: &ClientRow, session
         let covered = granted.is_some_and(|g| req.scope.split(' ').filter(|s| !s.is_empty()).all(|s| scope::has(&g, s)));
         if !covered || req.prompts("consent") {
             if req.prompts("none") {
-                return respond(req.error(&issuer, OAuthError::new(ErrorCode::ConsentRequired, "the user has not consented to this client"))).await;
+                return respond(
+                    req.error(&issuer, OAuthError::new(ErrorCode::ConsentRequired, "the user has not consented to this client")),
+                )
+                .await;
             }
             return match park(state, &req, parked).await {
                 Ok(request_id) => Outcome::Consent {

@@ -24,7 +24,8 @@ pub async fn plan(state: &AppState, params: &[(String, String)]) -> Result<Logou
     let mut hint_sub = None;
     if let Some(hint) = get(params, "id_token_hint") {
         // Expired hints are fine (Streamlit sends old ones); the signature and issuer are not negotiable.
-        let claims = state.keys.verify(hint).map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
+        let claims =
+            state.keys.verify(hint).map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
         if claims.get("iss").and_then(Value::as_str) != Some(state.settings.issuer.as_str()) {
             return Err(OAuthError::invalid_request("id_token_hint was issued by another issuer"));
         }
@@ -46,7 +47,9 @@ pub async fn plan(state: &AppState, params: &[(String, String)]) -> Result<Logou
     let redirect = match get(params, "post_logout_redirect_uri") {
         None => None,
         Some(uri) => {
-            let client_id = client_id.as_deref().ok_or_else(|| OAuthError::invalid_request("post_logout_redirect_uri needs id_token_hint or client_id"))?;
+            let client_id = client_id
+                .as_deref()
+                .ok_or_else(|| OAuthError::invalid_request("post_logout_redirect_uri needs id_token_hint or client_id"))?;
             let client = state.store.client_by_id(client_id).await?.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
             if !client.accepts_post_logout_uri(uri) {
                 return Err(OAuthError::invalid_request("post_logout_redirect_uri is not registered for this client"));

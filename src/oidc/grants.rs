@@ -55,7 +55,13 @@ async fn live_user(state: &AppState, grant: &GrantRow) -> Result<UserRow, OAuthE
 }
 
 /// Mints the access token (and ID token, refresh token) for a user grant.
-async fn issue_for_user(state: &AppState, grant: &GrantRow, user: &UserRow, nonce: Option<&str>, with_refresh: bool) -> Result<TokenResponse, OAuthError> {
+async fn issue_for_user(
+    state: &AppState,
+    grant: &GrantRow,
+    user: &UserRow,
+    nonce: Option<&str>,
+    with_refresh: bool,
+) -> Result<TokenResponse, OAuthError> {
     let login_method = grant.login_method.as_deref().unwrap_or("password");
     let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method)?;
     state.store.insert_access_token(&access.jti, &grant.id, access.expires_at).await?;
@@ -101,7 +107,11 @@ async fn issue_for_user(state: &AppState, grant: &GrantRow, user: &UserRow, nonc
     })
 }
 
-async fn authorization_code(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {
+async fn authorization_code(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    params: &[(String, String)],
+) -> Result<TokenResponse, OAuthError> {
     let code = get(params, "code").ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let redirect_uri = get(params, "redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
     let hash = crypto::sha256_hex(code);
@@ -134,7 +144,8 @@ async fn authorization_code(state: &AppState, client: &AuthenticatedClient, para
         (None, None) if client.client.is_public => return Err(OAuthError::invalid_grant("public clients must use PKCE")),
         (None, None) => {}
     }
-    let grant = state.store.grant_by_id(&row.grant_id).await?.ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
+    let grant =
+        state.store.grant_by_id(&row.grant_id).await?.ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
     if grant.revoked_at.is_some() {
         return Err(OAuthError::invalid_grant("the grant has been revoked"));
     }
@@ -179,7 +190,11 @@ async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &
     issue_for_user(state, &grant, &user, None, true).await
 }
 
-async fn client_credentials(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {
+async fn client_credentials(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    params: &[(String, String)],
+) -> Result<TokenResponse, OAuthError> {
     if client.client.is_public {
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
     }

@@ -79,13 +79,7 @@ impl Store {
             Db::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
         } else {
             let opts = PgConnectOptions::from_str(url)?;
-            Db::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(opts)
-                    .await?,
-            )
+            Db::Postgres(PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?)
         };
         Ok(Self { db })
     }
@@ -118,10 +112,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     fn names(dir: &str) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .expect("migrations dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).expect("migrations dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     }

@@ -13,12 +13,8 @@ pub fn name(settings: &Settings, base: &str) -> String {
 }
 
 pub fn build(settings: &Settings, base: &str, value: String, max_age_seconds: Option<i64>) -> Cookie<'static> {
-    let mut c = Cookie::build(name(settings, base), value)
-        .path("/")
-        .http_only(true)
-        .secure(settings.is_https())
-        .same_site(SameSite::Lax)
-        .finish();
+    let mut c =
+        Cookie::build(name(settings, base), value).path("/").http_only(true).secure(settings.is_https()).same_site(SameSite::Lax).finish();
     if let Some(s) = max_age_seconds {
         c.set_max_age(Duration::seconds(s));
     }

@@ -20,3 +20,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render())
 }
+
+/// Any route hit with a method it does not serve.
+pub async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .json(serde_json::json!({ "error": "invalid_request", "error_description": "method not allowed on this endpoint" }))
+}

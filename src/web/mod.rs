@@ -20,32 +20,42 @@ use actix_web::web;
 /// The whole route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::oidc::discovery as paths;
-    cfg.route("/.well-known/openid-configuration", web::get().to(oidc::discovery))
-        .route(paths::JWKS_PATH, web::get().to(oidc::jwks))
-        .route(paths::AUTHORIZE_PATH, web::get().to(oidc::authorize_get))
-        .route(paths::AUTHORIZE_PATH, web::post().to(oidc::authorize_post))
-        .route("/oauth2/authorize/resume", web::get().to(oidc::authorize_resume))
-        .route("/oauth2/consent", web::post().to(oidc::consent))
-        .route(paths::TOKEN_PATH, web::post().to(oidc::token))
-        .route(paths::USERINFO_PATH, web::get().to(oidc::userinfo))
-        .route(paths::USERINFO_PATH, web::post().to(oidc::userinfo))
-        .route(paths::REVOKE_PATH, web::post().to(oidc::revoke))
-        .route(paths::INTROSPECT_PATH, web::post().to(oidc::introspect))
-        .route(paths::END_SESSION_PATH, web::get().to(oidc::end_session))
-        .route(paths::END_SESSION_PATH, web::post().to(oidc::end_session))
-        .route("/", web::get().to(pages::home))
-        .route("/login", web::get().to(pages::login_form))
-        .route("/login", web::post().to(pages::login_submit))
-        .route("/logout", web::get().to(pages::logout_form))
-        .route("/logout", web::post().to(pages::logout_submit))
-        .route("/setup", web::get().to(pages::setup_form))
-        .route("/setup", web::post().to(pages::setup_submit))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics))
-        .route("/static/{path:.*}", web::get().to(static_files::serve))
+    use web::{get, post, resource};
+    let not_allowed = || web::to(health::method_not_allowed);
+    cfg.service(resource("/.well-known/openid-configuration").route(get().to(oidc::discovery)).default_service(not_allowed()))
+        .service(resource(paths::JWKS_PATH).route(get().to(oidc::jwks)).default_service(not_allowed()))
+        .service(
+            resource(paths::AUTHORIZE_PATH)
+                .route(get().to(oidc::authorize_get))
+                .route(post().to(oidc::authorize_post))
+                .default_service(not_allowed()),
+        )
+        .service(resource("/oauth2/authorize/resume").route(get().to(oidc::authorize_resume)).default_service(not_allowed()))
+        .service(resource("/oauth2/consent").route(post().to(oidc::consent)).default_service(not_allowed()))
+        .service(resource(paths::TOKEN_PATH).route(post().to(oidc::token)).default_service(not_allowed()))
+        .service(
+            resource(paths::USERINFO_PATH).route(get().to(oidc::userinfo)).route(post().to(oidc::userinfo)).default_service(not_allowed()),
+        )
+        .service(resource(paths::REVOKE_PATH).route(post().to(oidc::revoke)).default_service(not_allowed()))
+        .service(resource(paths::INTROSPECT_PATH).route(post().to(oidc::introspect)).default_service(not_allowed()))
+        .service(
+            resource(paths::END_SESSION_PATH)
+                .route(get().to(oidc::end_session))
+                .route(post().to(oidc::end_session))
+                .default_service(not_allowed()),
+        )
+        .service(resource("/").route(get().to(pages::home)).default_service(not_allowed()))
+        .service(resource("/login").route(get().to(pages::login_form)).route(post().to(pages::login_submit)).default_service(not_allowed()))
+        .service(
+            resource("/logout").route(get().to(pages::logout_form)).route(post().to(pages::logout_submit)).default_service(not_allowed()),
+        )
+        .service(resource("/setup").route(get().to(pages::setup_form)).route(post().to(pages::setup_submit)).default_service(not_allowed()))
+        .service(resource("/healthz").route(get().to(health::healthz)).default_service(not_allowed()))
+        .service(resource("/readyz").route(get().to(health::readyz)).default_service(not_allowed()))
+        .service(resource("/metrics").route(get().to(health::metrics)).default_service(not_allowed()))
+        .service(resource("/static/{path:.*}").route(get().to(static_files::serve)).default_service(not_allowed()))
         .default_service(web::to(pages::not_found));
 }
 
-pub use security_headers::apply as security_headers;
 pub use pages::announce_setup_link as setup_link;
+pub use security_headers::apply as security_headers;

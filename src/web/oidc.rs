@@ -52,7 +52,9 @@ async fn render_outcome(req: &HttpRequest, state: &AppState, outcome: Outcome) -
         Outcome::ErrorPage(err) => oauth_page(&err),
         Outcome::Respond(resp) => match resp.mode {
             ResponseMode::Query => render::redirect(&resp.query_url(), StatusCode::FOUND, Vec::new()),
-            ResponseMode::FormPost => render::page(StatusCode::OK, &FormPostPage { action: &resp.redirect_uri, params: &resp.params }, Vec::new()),
+            ResponseMode::FormPost => {
+                render::page(StatusCode::OK, &FormPostPage { action: &resp.redirect_uri, params: &resp.params }, Vec::new())
+            }
         },
         Outcome::Login { request_id, login_hint } => {
             let mut q = vec![("request", request_id)];
@@ -70,7 +72,13 @@ async fn render_outcome(req: &HttpRequest, state: &AppState, outcome: Outcome) -
                 Err(e) => return pages::internal_error(&e),
             };
             let token = csrf::issue(req, state);
-            let page = ConsentPage { client_name: &client_name, email: &email, scopes: &scopes, csrf_token: &token.form_value, request_id: &request_id };
+            let page = ConsentPage {
+                client_name: &client_name,
+                email: &email,
+                scopes: &scopes,
+                csrf_token: &token.form_value,
+                request_id: &request_id,
+            };
             render::page(StatusCode::OK, &page, token.new_cookie.into_iter().collect())
         }
     }
@@ -134,7 +142,11 @@ fn client_error(err: &OAuthError, used_basic: bool) -> HttpResponse {
 }
 
 /// Parses a token-style request body and authenticates the client.
-async fn authenticated_form(req: &HttpRequest, state: &AppState, body: &[u8]) -> Result<(clients::AuthenticatedClient, Params), HttpResponse> {
+async fn authenticated_form(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+) -> Result<(clients::AuthenticatedClient, Params), HttpResponse> {
     if !forms::is_form(req) {
         return Err(oauth_json(&OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")));
     }
@@ -150,16 +162,16 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         Err(res) => return res,
     };
     match grants::exchange(&state, &client, &params).await {
-        Ok(tokens) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"))
-            .json(tokens),
+        Ok(tokens) => {
+            HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache")).json(tokens)
+        }
         Err(err) => oauth_json(&err),
     }
 }
 
 pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    let from_body = if forms::is_form(&req) { forms::parse(&body).and_then(|p| forms::get(&p, "access_token").map(str::to_string)) } else { None };
+    let from_body =
+        if forms::is_form(&req) { forms::parse(&body).and_then(|p| forms::get(&p, "access_token").map(str::to_string)) } else { None };
     let token = match (forms::bearer_token(&req), from_body) {
         (Some(_), Some(_)) => return bearer_error(&OAuthError::invalid_request("send the access token in one place only")),
         (Some(t), None) | (None, Some(t)) => t,
@@ -214,7 +226,9 @@ pub async fn end_session(req: HttpRequest, state: web::Data<AppState>, body: web
     };
     let plan = match logout::plan(&state, &params).await {
         Ok(p) => p,
-        Err(err) => return render::error_page(StatusCode::BAD_REQUEST, "Sign-out request not valid", &err.description, Some(err.code.as_str())),
+        Err(err) => {
+            return render::error_page(StatusCode::BAD_REQUEST, "Sign-out request not valid", &err.description, Some(err.code.as_str()));
+        }
     };
     let confirmed_form = forms::get(&params, "confirm") == Some("yes");
     if confirmed_form && !csrf::verify(&req, &state, forms::get(&params, "csrf_token")) {
@@ -229,7 +243,12 @@ pub async fn end_session(req: HttpRequest, state: web::Data<AppState>, body: web
             let email = state.store.user_by_id(&s.user_id).await.ok().flatten().map(|u| u.email).unwrap_or_default();
             let token = csrf::issue(&req, &state);
             let carry: Vec<(String, String)> = params.iter().filter(|(k, _)| k != "csrf_token" && k != "confirm").cloned().collect();
-            let page = pages::LogoutConfirm { email: &email, csrf_token: &token.form_value, action: crate::oidc::discovery::END_SESSION_PATH, carry };
+            let page = pages::LogoutConfirm {
+                email: &email,
+                csrf_token: &token.form_value,
+                action: crate::oidc::discovery::END_SESSION_PATH,
+                carry,
+            };
             return render::page(StatusCode::OK, &page, token.new_cookie.into_iter().collect());
         }
         match pages::end_current_session(&req, &state).await {

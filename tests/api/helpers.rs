@@ -106,14 +106,7 @@ pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path, master_key
     let app = Application::build_with_listener(settings, clock.clone(), listener).await.expect("app builds");
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        issuer,
-        state,
-        clock,
-        browser: browser(),
-        database_url: database_url.to_string(),
-        master_key: master_key.to_string(),
-    }
+    TestApp { issuer, state, clock, browser: browser(), database_url: database_url.to_string(), master_key: master_key.to_string() }
 }
 
 pub fn form_value(html: &str, name: &str) -> Option<String> {
@@ -190,7 +183,12 @@ impl TestApp {
 
     /// Fills and submits the hosted login form found at `login_url`.
     pub async fn submit_login(&self, login_url: &str, email: &str, password: &str) -> reqwest::Response {
-        let page = self.get(login_url).await;
+        self.submit_login_with(&self.browser, login_url, email, password).await
+    }
+
+    /// The same, from another browser.
+    pub async fn submit_login_with(&self, browser: &reqwest::Client, login_url: &str, email: &str, password: &str) -> reqwest::Response {
+        let page = browser.get(self.url(login_url)).send().await.expect("login page");
         assert_eq!(page.status(), StatusCode::OK, "login page");
         let html = page.text().await.expect("html");
         assert!(html.contains("id=\"login-form\""), "login form present");
@@ -199,7 +197,7 @@ impl TestApp {
         if let Some(req) = form_value(&html, "request") {
             form.push(("request", req));
         }
-        self.browser.post(self.url("/login")).form(&form).send().await.expect("login post")
+        browser.post(self.url("/login")).form(&form).send().await.expect("login post")
     }
 
     /// Runs the browser side of the code flow: authorize, log in when asked, and return
@@ -245,9 +243,8 @@ impl TestApp {
 
     pub async fn token(&self, client: &TestClient, form: &[(&str, &str)]) -> reqwest::Response {
         let mut req = reqwest::Client::new().post(self.url("/oauth2/token"));
-        match &client.secret {
-            Some(secret) => req = req.basic_auth(&client.id, Some(secret)),
-            None => {}
+        if let Some(secret) = &client.secret {
+            req = req.basic_auth(&client.id, Some(secret));
         }
         let mut form: Vec<(&str, &str)> = form.to_vec();
         if client.secret.is_none() {
@@ -257,7 +254,11 @@ impl TestApp {
     }
 
     pub async fn redeem(&self, client: &TestClient, code: &str, verifier: &str) -> reqwest::Response {
-        self.token(client, &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &client.redirect_uri), ("code_verifier", verifier)]).await
+        self.token(
+            client,
+            &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &client.redirect_uri), ("code_verifier", verifier)],
+        )
+        .await
     }
 
     /// Logs in and redeems a code; returns the token response JSON.

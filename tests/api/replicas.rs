@@ -26,8 +26,18 @@ async fn two_replicas(backend: Backend) {
     let res = a.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await;
     assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
     // A session made on A is honoured by B (shared session table, shared cookie secret).
-    let res = a.submit_login("/login", "alice@example.com", PASSWORD).await;
-    let session = res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("gh_session=")).expect("cookie").split(';').next().expect("pair").to_string();
+    let res = a.submit_login_with(&browser(), "/login", "alice@example.com", PASSWORD).await;
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("gh_session="))
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string();
     let res = browser().get(b.url("/")).header("cookie", session).send().await.expect("get");
     assert_eq!(res.status(), StatusCode::OK);
     // A key rotated through B is picked up by A on reload.

@@ -30,7 +30,15 @@ async fn client_name(state: &AppState, request_id: Option<&str>) -> Option<Strin
     Some(client.name)
 }
 
-fn render_login(req: &HttpRequest, state: &AppState, status: StatusCode, request_id: Option<&str>, client: Option<&str>, email: &str, error: Option<&str>) -> HttpResponse {
+fn render_login(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    request_id: Option<&str>,
+    client: Option<&str>,
+    email: &str,
+    error: Option<&str>,
+) -> HttpResponse {
     let token = csrf::issue(req, state);
     let page = LoginPage { csrf_token: &token.form_value, request_id, client_name: client, email, error };
     render::page(status, &page, token.new_cookie.into_iter().collect())

@@ -37,7 +37,10 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 }
 
 /// Ends this browser's session (if any) and returns the cookie that clears it.
-pub async fn end_current_session(req: &HttpRequest, state: &AppState) -> Result<actix_web::cookie::Cookie<'static>, crate::store::StoreError> {
+pub async fn end_current_session(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<actix_web::cookie::Cookie<'static>, crate::store::StoreError> {
     if let Some(value) = cookies::read(req, &state.settings, cookies::SESSION) {
         session::end(&state.store, &value).await?;
     }

@@ -28,7 +28,12 @@ pub struct SetupQuery {
 }
 
 fn invalid_link() -> HttpResponse {
-    render::error_page(StatusCode::NOT_FOUND, "This set-up link is not valid", "It was already used or has expired. Restart the server to print a new one if no admin exists yet.", None)
+    render::error_page(
+        StatusCode::NOT_FOUND,
+        "This set-up link is not valid",
+        "It was already used or has expired. Restart the server to print a new one if no admin exists yet.",
+        None,
+    )
 }
 
 async fn token_is_live(state: &AppState, token: &str) -> Result<bool, crate::store::StoreError> {
@@ -43,7 +48,11 @@ pub async fn setup_form(req: HttpRequest, state: web::Data<AppState>, query: web
         Err(e) => return internal_error(&e),
     }
     let csrf = csrf::issue(&req, &state);
-    render::page(StatusCode::OK, &SetupPage { csrf_token: &csrf.form_value, token: &token, email: "", error: None }, csrf.new_cookie.into_iter().collect())
+    render::page(
+        StatusCode::OK,
+        &SetupPage { csrf_token: &csrf.form_value, token: &token, email: "", error: None },
+        csrf.new_cookie.into_iter().collect(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -66,7 +75,13 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, form: we
         Ok(false) => return invalid_link(),
         Err(e) => return internal_error(&e),
     }
-    let input = CreateUser { email: form.email.clone(), password: Some(form.password.clone()), email_verified: true, is_admin: true, ..Default::default() };
+    let input = CreateUser {
+        email: form.email.clone(),
+        password: Some(form.password.clone()),
+        email_verified: true,
+        is_admin: true,
+        ..Default::default()
+    };
     let user_id = match users::create(&state.store, &state.hasher, &state.clock, input).await {
         Ok(id) => id,
         Err(e @ (UserError::Invalid(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
