@@ -6,6 +6,7 @@ mod authorize;
 mod cli;
 mod discovery_and_keys;
 mod end_session;
+mod orgs;
 mod pages;
 mod replicas;
 mod token;
