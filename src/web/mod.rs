@@ -69,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/healthz").route(get().to(health::healthz)).default_service(not_allowed()))
         .service(resource("/readyz").route(get().to(health::readyz)).default_service(not_allowed()))
         .service(resource("/metrics").route(get().to(health::metrics)).default_service(not_allowed()))
+        .service(resource("/favicon.ico").route(get().to(static_files::favicon)).default_service(not_allowed()))
         .service(resource("/static/{path:.*}").route(get().to(static_files::serve)).default_service(not_allowed()))
         .default_service(web::to(pages::not_found));
 }
