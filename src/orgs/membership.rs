@@ -208,9 +208,13 @@ pub async fn change_role(
     let org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
     let structure = structure_of(&state.store, &org).await?;
     check_roles(&structure, role, additional)?;
+    // The actor's own rights first: someone without them learns nothing about the target.
+    let me = match actor {
+        Actor::User(actor_id) => Some(require_permission(state, &structure, org_id, actor_id, CAN_CHANGE_ROLES, "change roles").await?),
+        Actor::System => None,
+    };
     let target = state.store.membership(org_id, user_id).await?.ok_or(OrgError::NotAMember)?;
-    if let Actor::User(actor_id) = actor {
-        let me = require_permission(state, &structure, org_id, actor_id, CAN_CHANGE_ROLES, "change roles").await?;
+    if let Some(me) = me {
         require_at_or_above(&structure, &me, &target.role, "change a member with")?;
         require_at_or_above(&structure, &me, role, "assign")?;
         for a in additional {
@@ -228,11 +232,14 @@ pub async fn change_role(
 pub async fn remove_member(state: &AppState, actor: Actor<'_>, org_id: &str, user_id: &str) -> Result<(), OrgError> {
     let org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
     let structure = structure_of(&state.store, &org).await?;
+    let me = match actor {
+        Actor::User(actor_id) if actor_id != user_id => {
+            Some(require_permission(state, &structure, org_id, actor_id, CAN_REMOVE_USERS, "remove members").await?)
+        }
+        _ => None,
+    };
     let target = state.store.membership(org_id, user_id).await?.ok_or(OrgError::NotAMember)?;
-    if let Actor::User(actor_id) = actor
-        && actor_id != user_id
-    {
-        let me = require_permission(state, &structure, org_id, actor_id, CAN_REMOVE_USERS, "remove members").await?;
+    if let Some(me) = me {
         require_at_or_above(&structure, &me, &target.role, "remove a member with")?;
     }
     keep_an_owner(state, &structure, &target, None).await?;
