@@ -47,19 +47,33 @@ fn pg_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The one Postgres database the tests share; each test gets its own schema in it, which
+/// is much cheaper than a database per test (DROP DATABASE forces a checkpoint).
+const PG_TEST_DB: &str = "gh_tests";
+
 /// A fresh, empty database URL for the backend.
 pub async fn fresh_database(backend: Backend, data_dir: &std::path::Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}/gatehouse.db", data_dir.display()),
         Backend::Postgres => {
             let admin = pg_admin_url();
-            let name = format!("gh_test_{}", gatehouse::crypto::random_hex(8));
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database url has a path");
             let mut conn = sqlx::PgConnection::connect(&admin)
                 .await
                 .expect("Postgres must be reachable at TEST_DATABASE_URL (scripts/test starts it)");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database url has a path");
-            format!("{base}/{name}")
+            let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(PG_TEST_DB)
+                .fetch_optional(&mut conn)
+                .await
+                .expect("query");
+            if exists.is_none() {
+                // Parallel tests may race to create it; losing the race is fine.
+                let _ = sqlx::query(&format!("CREATE DATABASE {PG_TEST_DB}")).execute(&mut conn).await;
+            }
+            let schema = format!("t_{}", gatehouse::crypto::random_hex(8));
+            let mut test_db = sqlx::PgConnection::connect(&format!("{base}/{PG_TEST_DB}")).await.expect("connect to the test database");
+            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut test_db).await.expect("create schema");
+            format!("{base}/{PG_TEST_DB}?options=-c%20search_path%3D{schema}")
         }
     }
 }
