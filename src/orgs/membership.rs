@@ -2,7 +2,7 @@
 //! only assign or remove roles at or below one's own, an org always keeps an Owner (its
 //! top role), `max_users` and the domain restriction hold.
 
-use super::roles::{CAN_CHANGE_ROLES, CAN_REMOVE_USERS, RoleStructure};
+use super::roles::{CAN_CHANGE_ROLES, CAN_MANAGE_ORG, CAN_REMOVE_USERS, RoleStructure};
 use super::{Actor, OrgError, parse_list, slugify, structure_of};
 use crate::state::AppState;
 use crate::store::{MembershipRow, OrgRow};
@@ -247,6 +247,32 @@ pub async fn remove_member(state: &AppState, actor: Actor<'_>, org_id: &str, use
         return Err(OrgError::NotAMember);
     }
     Ok(())
+}
+
+/// What members with `gatehouse::can_manage_org` may change on the hosted pages.
+#[derive(Debug)]
+pub struct OrgSettings {
+    pub name: String,
+    pub domain: Option<String>,
+    pub autojoin_by_domain: bool,
+    pub restrict_to_domain: bool,
+}
+
+pub async fn update_settings(state: &AppState, actor: Actor<'_>, org_id: &str, input: OrgSettings) -> Result<OrgRow, OrgError> {
+    let mut org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
+    if let Actor::User(actor_id) = actor {
+        let structure = structure_of(&state.store, &org).await?;
+        require_permission(state, &structure, org_id, actor_id, CAN_MANAGE_ORG, "manage the organization's settings").await?;
+    }
+    org.name = validate_name(&input.name)?;
+    org.domain = validate_domain(input.domain)?;
+    if (input.autojoin_by_domain || input.restrict_to_domain) && org.domain.is_none() {
+        return Err(OrgError::Invalid("domain auto-join and domain restriction need a domain".into()));
+    }
+    org.domain_autojoin = input.autojoin_by_domain;
+    org.domain_restrict = input.restrict_to_domain;
+    state.store.update_org(&org).await?;
+    Ok(org)
 }
 
 /// Orgs a user may join because their verified email's domain matches and the org

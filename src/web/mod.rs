@@ -61,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/orgs/{org_id}/join").route(post().to(pages::orgs::join)).default_service(not_allowed()))
         .service(resource("/orgs/{org_id}/invite").route(post().to(pages::orgs::invite)).default_service(not_allowed()))
         .service(resource("/orgs/{org_id}/invites/revoke").route(post().to(pages::orgs::revoke_invite)).default_service(not_allowed()))
+        .service(resource("/orgs/{org_id}/settings").route(post().to(pages::orgs::settings)).default_service(not_allowed()))
         .service(resource("/orgs/{org_id}/leave").route(post().to(pages::orgs::leave)).default_service(not_allowed()))
         .service(
             resource("/orgs/{org_id}/members/{user_id}/role").route(post().to(pages::orgs::change_role)).default_service(not_allowed()),

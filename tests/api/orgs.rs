@@ -307,4 +307,28 @@ both_backends! {
         let at = app.verify_jwt(body["access_token"].as_str().expect("at")).await;
         assert_eq!(at["org_id_to_org_member_info"][&acme]["user_role"], "Admin");
     }
+
+    async fn org_settings_need_can_manage_org(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let owner = app.create_user("owner@acme.com").await;
+        let member = app.create_user("member@acme.com").await;
+        let acme = org(&app, "Acme", &owner).await;
+        membership::add_member(&app.state, &acme, &member, "Member", &[]).await.expect("add");
+        let page = format!("/orgs/{acme}");
+        let owner_b = app.logged_in_browser("owner@acme.com").await;
+        let html = owner_b.get(app.url(&page)).send().await.expect("get").text().await.expect("html");
+        assert!(html.contains("org-settings-form"));
+        let res = post_form(&app, &owner_b, &page, &format!("{page}/settings"), &[("name", "Acme"), ("domain", ""), ("autojoin", "on")]).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "auto-join needs a domain");
+        let res = post_form(&app, &owner_b, &page, &format!("{page}/settings"), &[("name", "Acme Corp"), ("domain", "ACME.com"), ("restrict", "on")]).await;
+        assert_eq!(location(&res), format!("{page}?done=settings"));
+        let stored = app.state.store.org_by_id(&acme).await.expect("q").expect("org");
+        assert_eq!((stored.name.as_str(), stored.domain.as_deref(), stored.domain_restrict, stored.domain_autojoin), ("Acme Corp", Some("acme.com"), true, false));
+        let member_b = app.logged_in_browser("member@acme.com").await;
+        let html = member_b.get(app.url(&page)).send().await.expect("get").text().await.expect("html");
+        assert!(!html.contains("org-settings-form"));
+        let res = post_form(&app, &member_b, &page, &format!("{page}/settings"), &[("name", "Hijacked")]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.state.store.org_by_id(&acme).await.expect("q").expect("org").name, "Acme Corp");
+    }
 }

@@ -48,6 +48,10 @@ struct OrgPage<'a> {
     assignable: Vec<String>,
     default_role: &'a str,
     can_invite: bool,
+    can_manage: bool,
+    domain: &'a str,
+    autojoin: bool,
+    restrict: bool,
     invites: Vec<crate::store::InviteRow>,
     csrf_token: &'a str,
     notice: Option<&'a str>,
@@ -195,6 +199,7 @@ async fn render_org(
         })
         .collect();
     let can_invite = has(roles::CAN_INVITE);
+    let can_manage = has(roles::CAN_MANAGE_ORG);
     let invites = if can_invite { state.store.pending_invites(org_id, state.clock.now()).await? } else { Vec::new() };
     let notice = match done {
         Some("created") => Some("Organization created."),
@@ -203,6 +208,7 @@ async fn render_org(
         Some("role") => Some("Role changed."),
         Some("removed") => Some("Member removed."),
         Some("revoked") => Some("Invitation revoked."),
+        Some("settings") => Some("Settings saved."),
         _ => None,
     };
     let token = csrf::issue(req, state);
@@ -214,6 +220,10 @@ async fn render_org(
         assignable,
         default_role: structure.bottom_role(),
         can_invite,
+        can_manage,
+        domain: org.domain.as_deref().unwrap_or(""),
+        autojoin: org.domain_autojoin,
+        restrict: org.domain_restrict,
         invites,
         csrf_token: &token.form_value,
         notice,
@@ -293,6 +303,38 @@ pub async fn leave(req: HttpRequest, state: web::Data<AppState>, path: web::Path
     let Some(s) = current_session(&req, &state).await else { return login_redirect("/orgs") };
     match membership::remove_member(&state, Actor::User(&s.user_id), &path, &s.user_id).await {
         Ok(()) => render::redirect("/orgs", StatusCode::SEE_OTHER, Vec::new()),
+        Err(e) => org_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    name: String,
+    domain: Option<String>,
+    autojoin: Option<String>,
+    restrict: Option<String>,
+}
+
+pub async fn settings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<SettingsForm>,
+) -> HttpResponse {
+    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
+        return csrf_failure();
+    }
+    let Some(s) = current_session(&req, &state).await else { return login_redirect(&format!("/orgs/{}", path.as_str())) };
+    let input = membership::OrgSettings {
+        name: form.name.clone(),
+        domain: form.domain.clone(),
+        autojoin_by_domain: form.autojoin.is_some(),
+        restrict_to_domain: form.restrict.is_some(),
+    };
+    match membership::update_settings(&state, Actor::User(&s.user_id), &path, input).await {
+        Ok(_) => back_to(&path, "settings"),
         Err(e) => org_error(e),
     }
 }
