@@ -13,6 +13,7 @@ pub mod email;
 pub mod jobs;
 pub mod keys;
 pub mod oidc;
+pub mod orgs;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -11,6 +11,7 @@ mod end_session;
 mod hosted_signup_reset;
 mod magic_links;
 mod mfa;
+mod orgs;
 mod pages;
 mod replicas;
 mod token;

@@ -19,6 +19,7 @@ struct LoginPage<'a> {
     look: &'a Look,
     csrf_token: &'a str,
     request_id: Option<&'a str>,
+    return_to: Option<&'a str>,
     client_name: Option<&'a str>,
     email: &'a str,
     error: Option<&'a str>,
@@ -29,6 +30,7 @@ struct LoginPage<'a> {
 #[derive(Deserialize)]
 pub struct LoginQuery {
     request: Option<String>,
+    return_to: Option<String>,
     login_hint: Option<String>,
     notice: Option<String>,
 }
@@ -38,8 +40,15 @@ async fn client_name(state: &AppState, request_id: Option<&str>) -> Option<Strin
     Some(client.name)
 }
 
+/// Only same-site paths are followed after login: no open redirects.
+fn safe_return_to(path: Option<&str>) -> Option<&str> {
+    path.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control))
+}
+
 pub struct LoginView<'a> {
     pub request_id: Option<&'a str>,
+    /// A local page to return to after login (the org invitation flow uses it).
+    pub return_to: Option<&'a str>,
     pub email: &'a str,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
@@ -53,6 +62,7 @@ pub async fn render_login(req: &HttpRequest, state: &AppState, status: StatusCod
         look: &Look::from(&a),
         csrf_token: &token.form_value,
         request_id: view.request_id,
+        return_to: view.return_to,
         client_name: client.as_deref(),
         email: view.email,
         error: view.error,
@@ -73,12 +83,14 @@ fn notice_text(key: Option<&str>) -> Option<&'static str> {
 
 pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, query: web::Query<LoginQuery>) -> HttpResponse {
     let request_id = query.request.as_deref().filter(|r| !r.is_empty());
+    let return_to = safe_return_to(query.return_to.as_deref());
     if request_id.is_none() && current_session(&req, &state).await.is_some() {
         let a = hosted::admin(&state).await;
-        return render::redirect(&Continuation::default().target(&a), StatusCode::SEE_OTHER, Vec::new());
+        let cont = Continuation { request: None, redirect: return_to.map(str::to_string) };
+        return render::redirect(&cont.target(&a), StatusCode::SEE_OTHER, Vec::new());
     }
     let email = query.login_hint.as_deref().unwrap_or("");
-    let view = LoginView { request_id, email, error: None, notice: notice_text(query.notice.as_deref()) };
+    let view = LoginView { request_id, return_to, email, error: None, notice: notice_text(query.notice.as_deref()) };
     render_login(&req, &state, StatusCode::OK, view).await
 }
 
@@ -86,6 +98,7 @@ pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, query: web
 pub struct LoginForm {
     csrf_token: Option<String>,
     request: Option<String>,
+    return_to: Option<String>,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -98,6 +111,7 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: we
     }
     let a = hosted::admin(&state).await;
     let request_id = form.request.as_deref().filter(|r| !r.is_empty());
+    let return_to = safe_return_to(form.return_to.as_deref());
     let ip = hosted::client_ip(&req);
     let user = match account::password_login(&state, &a, &form.email, &form.password, ip.as_deref()).await {
         Ok(u) => u,
@@ -126,11 +140,11 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: we
                 PasswordLoginError::RateLimited(AbuseError::Store(e)) => return internal_error(&e),
                 PasswordLoginError::Login(e @ (LoginError::Password(_) | LoginError::Store(_))) => return internal_error(&e),
             };
-            let view = LoginView { request_id, email: form.email.trim(), error: Some(&message), notice: None };
+            let view = LoginView { request_id, return_to, email: form.email.trim(), error: Some(&message), notice: None };
             return render_login(&req, &state, status, view).await;
         }
     };
-    let cont = Continuation { request: request_id.map(str::to_string), redirect: None };
+    let cont = Continuation { request: request_id.map(str::to_string), redirect: return_to.map(str::to_string) };
     let device = cookies::read(&req, &state.settings, cookies::MFA_DEVICE);
     let ctx = hosted::session_context(&req, ip.as_deref());
     match login::after_first_factor(&state, &a, &user, login::PASSWORD, &cont, device.as_deref(), ctx).await {

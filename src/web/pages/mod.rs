@@ -8,6 +8,7 @@ mod login;
 mod logout;
 mod magic_link;
 mod mfa_login;
+pub mod orgs;
 mod recovery;
 mod setup;
 mod signup;
