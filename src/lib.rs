@@ -4,10 +4,12 @@
 //! `users`, `keys`) → `store` (all SQL) → sqlx. `settings`, `clock` and `crypto` are
 //! shared plumbing; `startup` wires them into a running server.
 
+pub mod admin_settings;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod email;
 pub mod jobs;
 pub mod keys;
 pub mod oidc;
