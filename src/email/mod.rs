@@ -128,7 +128,8 @@ pub async fn enqueue(state: &AppState, to: &str, content: &EmailContent) -> Resu
     let text = TextEmail { c: content, product_name: &look.product_name }.render()?;
     let now = state.clock.now();
     let row = OutboxRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        // Time-ordered (and monotonic within a process), so listings keep the order mail was queued in.
+        id: uuid::Uuid::now_v7().to_string(),
         to_addr: to.to_string(),
         subject: format!("{} · {}", content.subject, look.product_name),
         text_body: text,

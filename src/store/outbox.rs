@@ -67,7 +67,7 @@ impl Store {
 
     /// Every message, newest first (tests and the admin dashboard).
     pub async fn outbox_messages(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM email_outbox ORDER BY created_at DESC, id LIMIT $1");
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM email_outbox ORDER BY created_at DESC, id DESC LIMIT $1");
         Ok(on_db!(&self.db, pool => sqlx::query_as::<_, OutboxRow>(&sql).bind(limit).fetch_all(pool).await)?)
     }
 

@@ -20,7 +20,7 @@ both_backends! {
         for path in ["/account/email", "/account/password", "/account/mfa", "/account/sessions"] {
             assert_eq!(app.get(path).await.status(), StatusCode::OK, "{path}");
         }
-        assert_eq!(location(&browser().get(app.url("/account")).send().await.expect("get")), "/login");
+        assert_eq!(location(&browser().get(app.url("/account")).send().await.expect("get")), "/login?return_to=%2Faccount");
     }
 
     async fn look_and_feel_redirects_and_colours(backend: Backend) {
@@ -34,7 +34,7 @@ both_backends! {
         let res = app.post_form("/logout", &[]).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), "https://app.example/bye");
-        assert_eq!(location(&app.get("/account").await), "/login", "the session ended");
+        assert_eq!(location(&app.get("/account").await), "/login?return_to=%2Faccount", "the session ended");
         let css = app.get("/theme.css").await.text().await.expect("css");
         assert!(css.contains("--primary: #aa3300"), "{css}");
         assert!(app.get("/login").await.text().await.expect("html").contains("Acme ID"));
@@ -77,7 +77,7 @@ both_backends! {
         let res = app.post_form("/account/password", &[("current_password", PASSWORD), ("new_password", "new password 123")]).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(app.get("/account").await.status(), StatusCode::OK, "this session stays");
-        assert_eq!(location(&other.get(app.url("/account")).send().await.expect("get")), "/login");
+        assert_eq!(location(&other.get(app.url("/account")).send().await.expect("get")), "/login?return_to=%2Faccount");
         assert_eq!(app.submit_login_with(&browser(), "/login", "alice@example.com", "new password 123").await.status(), StatusCode::SEE_OTHER);
     }
 
@@ -105,7 +105,7 @@ both_backends! {
         let res = app.post_form("/account/sessions/revoke-others", &[]).await;
         assert!(res.text().await.expect("html").contains("Signed out 1 other session"));
         for b in [&b1, &b2] {
-            assert_eq!(location(&b.get(app.url("/account")).send().await.expect("get")), "/login");
+            assert_eq!(location(&b.get(app.url("/account")).send().await.expect("get")), "/login?return_to=%2Faccount");
         }
         assert_eq!(app.get("/account").await.status(), StatusCode::OK);
     }

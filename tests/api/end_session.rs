@@ -81,17 +81,17 @@ both_backends! {
         app.create_user("alice@example.com").await;
         let res = app.submit_login("/login", "alice@example.com", PASSWORD).await;
         assert_eq!(location(&res), "/account");
-        let home = app.get("/").await.text().await.expect("html");
+        let home = app.get("/account").await.text().await.expect("html");
         assert!(home.contains("alice@example.com"));
         let csrf = form_value(&home, "csrf_token").expect("csrf");
         // Without the token: refused, still signed in.
         let res = app.browser.post(app.url("/logout")).form(&[("csrf_token", "bad")]).send().await.expect("post");
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        assert_eq!(app.get("/").await.status(), StatusCode::OK);
+        assert_eq!(app.get("/account").await.status(), StatusCode::OK);
         let res = app.browser.post(app.url("/logout")).form(&[("csrf_token", csrf.as_str())]).send().await.expect("post");
         assert_eq!(res.status(), StatusCode::OK);
         assert!(res.text().await.expect("html").contains("signed out"));
-        let res = app.get("/").await;
-        assert_eq!(location(&res), "/login");
+        let res = app.get("/account").await;
+        assert_eq!(location(&res), "/login?return_to=%2Faccount");
     }
 }

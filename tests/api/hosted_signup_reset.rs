@@ -116,7 +116,7 @@ both_backends! {
         assert_eq!(app.login("alice@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(app.login("alice@example.com", "a brand new password").await.status(), StatusCode::SEE_OTHER);
         // Every earlier session ended; the link cannot be used twice.
-        assert_eq!(location(&other.get(app.url("/account")).send().await.expect("get")), "/login");
+        assert_eq!(location(&other.get(app.url("/account")).send().await.expect("get")), "/login?return_to=%2Faccount");
         let res = app.post_form("/reset-password", &[("token", &token), ("password", "another new password")]).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
         let _ = id;

@@ -44,7 +44,7 @@ both_backends! {
         assert!(app.state.store.user_mfa_enabled(&id).await.expect("db"));
         let res = app.login("alice@example.com", PASSWORD).await;
         assert_eq!(location(&res), "/login/mfa");
-        assert_eq!(location(&app.get("/account").await), "/login", "no session before the second factor");
+        assert_eq!(location(&app.get("/account").await), "/login?return_to=%2Faccount", "no session before the second factor");
         let page = app.get("/login/mfa").await.text().await.expect("html");
         assert!(page.contains("id=\"mfa-form\"") && page.contains("id=\"remember-device\"") && !page.contains("checked"));
         let res = app.post_form("/login/mfa", &[("code", "123456")]).await;
@@ -109,7 +109,7 @@ both_backends! {
         app.set_setting("require_mfa", "true").await;
         let res = app.login("alice@example.com", PASSWORD).await;
         assert_eq!(location(&res), "/login/mfa/enrol");
-        assert_eq!(location(&app.get("/account").await), "/login");
+        assert_eq!(location(&app.get("/account").await), "/login?return_to=%2Faccount");
         let html = app.get("/login/mfa/enrol").await.text().await.expect("html");
         let secret = secret_of(&html);
         let code = current_code(&secret, app.clock.now()).expect("code");

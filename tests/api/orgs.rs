@@ -233,7 +233,7 @@ both_backends! {
         let b = app.logged_in_browser("alice@example.com").await;
         let html = b.get(app.url("/orgs")).send().await.expect("get").text().await.expect("html");
         assert!(!html.contains("create-org-form"));
-        let res = post_form(&app, &b, "/", "/orgs", &[("name", "Nope")]).await;
+        let res = post_form(&app, &b, "/account", "/orgs", &[("name", "Nope")]).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert!(res.text().await.expect("html").contains("not allowed to create organizations"));
     }

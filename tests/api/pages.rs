@@ -42,7 +42,7 @@ both_backends! {
         let first = app.submit_login("/login", "alice@example.com", PASSWORD).await;
         let cookie = |res: &reqwest::Response| res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("gh_session=")).map(str::to_string);
         let c1 = cookie(&first).expect("first session");
-        let page = app.get("/").await.text().await.expect("home");
+        let page = app.get("/account").await.text().await.expect("home");
         let csrf = form_value(&page, "csrf_token").expect("csrf");
         let second = app.browser.post(app.url("/login")).form(&[("csrf_token", csrf.as_str()), ("email", "alice@example.com"), ("password", PASSWORD)]).send().await.expect("post");
         let c2 = cookie(&second).expect("second session");
@@ -50,8 +50,8 @@ both_backends! {
         // The old session id no longer works.
         let old = c1.split(';').next().expect("pair").to_string();
         let res = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-            .get(app.url("/")).header("cookie", old).send().await.expect("get");
-        assert_eq!(location(&res), "/login");
+            .get(app.url("/account")).header("cookie", old).send().await.expect("get");
+        assert_eq!(location(&res), "/login?return_to=%2Faccount");
     }
 
     async fn disabled_users_cannot_log_in(backend: Backend) {
@@ -75,7 +75,7 @@ both_backends! {
         assert_eq!(short.status(), StatusCode::BAD_REQUEST);
         let res = app.browser.post(app.url("/setup")).form(&[("csrf_token", csrf.as_str()), ("token", token.as_str()), ("email", "admin@example.com"), ("password", PASSWORD)]).send().await.expect("post");
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert!(app.get("/").await.text().await.expect("home").contains("admin@example.com"));
+        assert!(app.get("/account").await.text().await.expect("home").contains("admin@example.com"));
         assert_eq!(app.state.store.count_admins().await.expect("count"), 1);
         // The link is single use, and no new link is printed once an admin exists.
         assert_eq!(app.get(&link).await.status(), StatusCode::NOT_FOUND);

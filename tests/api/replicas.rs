@@ -38,7 +38,7 @@ async fn two_replicas(backend: Backend) {
         .next()
         .expect("pair")
         .to_string();
-    let res = browser().get(b.url("/")).header("cookie", session).send().await.expect("get");
+    let res = browser().get(b.url("/account")).header("cookie", session).send().await.expect("get");
     assert_eq!(res.status(), StatusCode::OK);
     // A key rotated through B is picked up by A on reload.
     let kid = b.state.keys.rotate().await.expect("rotate");

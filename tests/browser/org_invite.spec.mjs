@@ -65,7 +65,7 @@ async function main() {
     await owner.goto(`${issuer}/login`);
     await owner.fill('#email', ownerEmail);
     await owner.fill('#password', ownerPassword);
-    await Promise.all([owner.waitForURL(`${issuer}/`), owner.click('#login-submit')]);
+    await Promise.all([owner.waitForURL(`${issuer}/account`), owner.click('#login-submit')]);
     await owner.goto(`${issuer}/orgs`);
     const orgName = `Acme ${randomBytes(3).toString('hex')}`;
     await owner.fill('#org-name', orgName);

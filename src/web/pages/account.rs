@@ -45,7 +45,9 @@ pub struct AccountPage<'a> {
 
 /// The signed-in user, or a redirect to the login page.
 pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<(Session, UserRow), HttpResponse> {
-    let to_login = || render::redirect("/login", StatusCode::SEE_OTHER, Vec::new());
+    // Back to the page asked for once signed in (only same-site paths are ever followed).
+    let back = serde_urlencoded::to_string([("return_to", req.path())]).unwrap_or_default();
+    let to_login = || render::redirect(&format!("/login?{back}"), StatusCode::SEE_OTHER, Vec::new());
     let Some(s) = current_session(req, state).await else { return Err(to_login()) };
     match state.store.user_by_id(&s.user_id).await {
         Ok(Some(u)) if u.enabled => Ok((s, u)),

@@ -8,13 +8,6 @@ use askama::Template;
 use serde::Deserialize;
 
 #[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    email: &'a str,
-    csrf_token: &'a str,
-}
-
-#[derive(Template)]
 #[template(path = "logout_confirm.html")]
 pub struct LogoutConfirm<'a> {
     pub email: &'a str,
@@ -23,17 +16,10 @@ pub struct LogoutConfirm<'a> {
     pub carry: Vec<(String, String)>,
 }
 
+/// The site root: the account area for a signed-in user, else the login page.
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(s) = current_session(&req, &state).await else {
-        return render::redirect("/login", StatusCode::SEE_OTHER, Vec::new());
-    };
-    let user = match state.store.user_by_id(&s.user_id).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return render::redirect("/login", StatusCode::SEE_OTHER, Vec::new()),
-        Err(e) => return internal_error(&e),
-    };
-    let token = csrf::issue(&req, &state);
-    render::page(StatusCode::OK, &HomePage { email: &user.email, csrf_token: &token.form_value }, token.new_cookie.into_iter().collect())
+    let target = if current_session(&req, &state).await.is_some() { "/account" } else { "/login" };
+    render::redirect(target, StatusCode::SEE_OTHER, Vec::new())
 }
 
 /// Ends this browser's session (if any) and returns the cookie that clears it.

@@ -101,7 +101,7 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, form: we
     match session::create(&state.store, &state.clock, state.settings.session_ttl, &user_id, "password", ctx).await {
         Ok(new) => {
             let cookie = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
-            render::redirect("/", StatusCode::SEE_OTHER, vec![cookie])
+            render::redirect("/account", StatusCode::SEE_OTHER, vec![cookie])
         }
         Err(e) => internal_error(&e),
     }
