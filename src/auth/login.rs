@@ -94,7 +94,7 @@ pub async fn after_first_factor(
             let t = account_tokens::issue(state, &user.id, MFA_PENDING, PENDING_TTL, &pending_payload(method, cont)).await?;
             return Ok(LoginStep::Challenge(t));
         }
-    } else if look.require_mfa {
+    } else if look.require_mfa || state.store.user_in_org_requiring_mfa(&user.id, state.clock.now()).await? {
         let t = account_tokens::issue(state, &user.id, MFA_ENROL_PENDING, PENDING_TTL, &pending_payload(method, cont)).await?;
         return Ok(LoginStep::Enrol(t));
     }

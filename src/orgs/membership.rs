@@ -256,6 +256,8 @@ pub struct OrgSettings {
     pub domain: Option<String>,
     pub autojoin_by_domain: bool,
     pub restrict_to_domain: bool,
+    /// Members must use MFA from now on (they enrol at their next login).
+    pub require_mfa: bool,
 }
 
 pub async fn update_settings(state: &AppState, actor: Actor<'_>, org_id: &str, input: OrgSettings) -> Result<OrgRow, OrgError> {
@@ -271,6 +273,11 @@ pub async fn update_settings(state: &AppState, actor: Actor<'_>, org_id: &str, i
     }
     org.domain_autojoin = input.autojoin_by_domain;
     org.domain_restrict = input.restrict_to_domain;
+    org.require_2fa_by = match (input.require_mfa, org.require_2fa_by) {
+        (true, Some(since)) => Some(since),
+        (true, None) => Some(state.clock.now()),
+        (false, _) => None,
+    };
     state.store.update_org(&org).await?;
     Ok(org)
 }

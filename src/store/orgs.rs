@@ -264,6 +264,15 @@ impl Store {
         Ok(())
     }
 
+    /// True when the user belongs to an org whose MFA requirement is in force.
+    pub async fn user_in_org_requiring_mfa(&self, user_id: &str, now: i64) -> Result<bool, StoreError> {
+        let row: Option<(String,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT o.id FROM org_memberships m JOIN orgs o ON o.id = m.org_id \
+             WHERE m.user_id = $1 AND o.require_2fa_by IS NOT NULL AND o.require_2fa_by <= $2 LIMIT 1")
+            .bind(user_id).bind(now).fetch_optional(pool).await)?;
+        Ok(row.is_some())
+    }
+
     pub async fn set_user_can_create_orgs(&self, user_id: &str, allowed: bool) -> Result<bool, StoreError> {
         let n = exec!(&self.db, pool => sqlx::query("UPDATE users SET can_create_orgs = $1 WHERE id = $2")
             .bind(allowed).bind(user_id).execute(pool).await)?;

@@ -331,4 +331,28 @@ both_backends! {
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert_eq!(app.state.store.org_by_id(&acme).await.expect("q").expect("org").name, "Acme Corp");
     }
+
+    async fn an_org_can_require_mfa_of_its_members(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let owner = app.create_user("owner@acme.com").await;
+        let member = app.create_user("member@acme.com").await;
+        app.create_user("outsider@other.com").await;
+        let acme = org(&app, "Acme", &owner).await;
+        membership::add_member(&app.state, &acme, &member, "Member", &[]).await.expect("add");
+        let page = format!("/orgs/{acme}");
+        let owner_b = app.logged_in_browser("owner@acme.com").await;
+        let res = post_form(&app, &owner_b, &page, &format!("{page}/settings"), &[("name", "Acme"), ("require_mfa", "on")]).await;
+        assert_eq!(location(&res), format!("{page}?done=settings"));
+        assert!(app.state.store.org_by_id(&acme).await.expect("q").expect("org").require_2fa_by.is_some());
+        // Members now enrol TOTP at login; users outside the org do not.
+        let res = app.submit_login_with(&browser(), "/login", "member@acme.com", PASSWORD).await;
+        assert_eq!(location(&res), "/login/mfa/enrol");
+        let res = app.submit_login_with(&browser(), "/login", "outsider@other.com", PASSWORD).await;
+        assert_eq!(location(&res), "/account");
+        // Switching it off again lets members in with a password.
+        let res = post_form(&app, &owner_b, &page, &format!("{page}/settings"), &[("name", "Acme")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app.submit_login_with(&browser(), "/login", "member@acme.com", PASSWORD).await;
+        assert_eq!(location(&res), "/account");
+    }
 }

@@ -52,6 +52,7 @@ struct OrgPage<'a> {
     domain: &'a str,
     autojoin: bool,
     restrict: bool,
+    require_mfa: bool,
     invites: Vec<crate::store::InviteRow>,
     csrf_token: &'a str,
     notice: Option<&'a str>,
@@ -224,6 +225,7 @@ async fn render_org(
         domain: org.domain.as_deref().unwrap_or(""),
         autojoin: org.domain_autojoin,
         restrict: org.domain_restrict,
+        require_mfa: org.require_2fa_by.is_some(),
         invites,
         csrf_token: &token.form_value,
         notice,
@@ -315,6 +317,7 @@ pub struct SettingsForm {
     domain: Option<String>,
     autojoin: Option<String>,
     restrict: Option<String>,
+    require_mfa: Option<String>,
 }
 
 pub async fn settings(
@@ -332,6 +335,7 @@ pub async fn settings(
         domain: form.domain.clone(),
         autojoin_by_domain: form.autojoin.is_some(),
         restrict_to_domain: form.restrict.is_some(),
+        require_mfa: form.require_mfa.is_some(),
     };
     match membership::update_settings(&state, Actor::User(&s.user_id), &path, input).await {
         Ok(_) => back_to(&path, "settings"),
