@@ -73,7 +73,7 @@ pub async fn invite(
     };
     state.store.insert_invite(&invite).await?;
     let link = format!("{}{ACCEPT_PATH}?token={token}", state.settings.issuer);
-    send_email(state, &org, &email, inviter_email.as_deref(), role, &link);
+    send_email(state, &org, &email, inviter_email.as_deref(), role, &link).await?;
     Ok(SentInvite { invite, link })
 }
 
@@ -118,23 +118,18 @@ pub async fn revoke(state: &AppState, actor: Actor<'_>, org_id: &str, email: &st
     Ok(())
 }
 
-/// Delivers the invitation through the dev outbox: an .eml file under
-/// `<data dir>/outbox/`, and the link in the log.
-fn send_email(state: &AppState, org: &OrgRow, to: &str, inviter: Option<&str>, role: &str, link: &str) {
-    let from_whom = inviter.map(|i| format!("{i} invited you")).unwrap_or_else(|| "You have been invited".into());
-    let body = format!(
-        "{from_whom} to join {org} as {role}.\r\n\r\nAccept the invitation:\r\n{link}\r\n\r\nThe link is valid for 7 days.\r\n",
-        org = org.name
+/// Queues the invitation email (SMTP in production, the dev outbox otherwise).
+async fn send_email(state: &AppState, org: &OrgRow, to: &str, inviter: Option<&str>, role: &str, link: &str) -> Result<(), OrgError> {
+    let who = inviter.map(|i| format!("{i} invited you")).unwrap_or_else(|| "You have been invited".into());
+    let content = crate::email::action_email(
+        &format!("You are invited to join {}", org.name),
+        &[&format!("{who} to join {} as {role}.", org.name)],
+        "Accept the invitation",
+        link,
+        "The link is valid for 7 days. If you did not expect this invitation, ignore this email.",
     );
-    let message = format!(
-        "From: {from}\r\nTo: {to}\r\nSubject: You are invited to join {org}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}",
-        from = state.settings.email_from,
-        org = org.name.replace(['\r', '\n'], " "),
-    );
-    let dir = state.settings.data_dir.join("outbox");
-    let path = dir.join(format!("{}-{}.eml", state.clock.now(), crypto::random_hex(6)));
-    match std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, message)) {
-        Ok(()) => tracing::info!(to, path = %path.display(), "invitation written to the dev outbox: {link}"),
-        Err(e) => tracing::error!(error = %e, to, "could not write the invitation email; link: {link}"),
-    }
+    crate::email::enqueue(state, to, &content).await.map_err(|e| {
+        tracing::error!(error = %e, "could not queue the invitation email");
+        OrgError::Invalid("the invitation email could not be queued; try again".into())
+    })
 }

@@ -29,7 +29,6 @@ pub struct TestApp {
     /// A browser: keeps cookies, never follows redirects.
     pub browser: reqwest::Client,
     pub database_url: String,
-    pub data_dir: PathBuf,
     pub master_key: String,
 }
 
@@ -235,21 +234,6 @@ impl TestApp {
     pub async fn csrf_for(&self, browser: &reqwest::Client, path: &str) -> String {
         let html = browser.get(self.url(path)).send().await.expect("get").text().await.expect("html");
         form_value(&html, "csrf_token").unwrap_or_else(|| panic!("no csrf token on {path}: {html}"))
-    }
-
-    /// Links found in the dev outbox messages sent to `to`, oldest first.
-    pub fn outbox_links(&self, to: &str) -> Vec<String> {
-        let dir = self.data_dir.join("outbox");
-        let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
-        files.sort();
-        let mut links = Vec::new();
-        for f in files {
-            let text = std::fs::read_to_string(&f).unwrap_or_default();
-            if text.lines().any(|l| l.eq_ignore_ascii_case(&format!("To: {to}"))) {
-                links.extend(text.split_whitespace().filter(|w| w.starts_with("http")).map(str::to_string));
-            }
-        }
-        links
     }
 
     /// Runs the browser side of the code flow: authorize, log in when asked, and return

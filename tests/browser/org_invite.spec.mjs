@@ -6,7 +6,7 @@
 // GATEHOUSE_USER_EMAIL / GATEHOUSE_USER_PASSWORD (the Owner), GATEHOUSE_TEST_LABEL,
 // CHROMIUM_PATH, OUTPUT_DIR.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -35,16 +35,23 @@ const check = (ok, message) => {
   if (!ok) failures.push(message);
 };
 
-// The invitation email sent to `to`, read from the dev outbox, and the link in it.
-function invitationLink(to) {
+// Decodes quoted-printable soft breaks and escapes, enough to read links.
+const unQp = (t) => t.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+
+// The invitation email sent to `to`, as the dev mailer delivers it into <data dir>/outbox (mail is
+// queued and sent in the background, so this waits, bounded, for it to arrive).
+async function invitationLink(to) {
   const dir = path.join(dataDir, 'outbox');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
-  for (const f of files.reverse()) {
-    const text = readFileSync(path.join(dir, f), 'utf8');
-    if (text.split(/\r?\n/).some((l) => l.toLowerCase() === `to: ${to}`)) {
-      const m = text.match(/https?:\/\/\S+\/orgs\/invites\/accept\?token=\S+/);
+  const deadline = Date.now() + TIMEOUT;
+  while (Date.now() < deadline) {
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.eml')).sort() : [];
+    for (const f of files.reverse()) {
+      const text = unQp(readFileSync(path.join(dir, f), 'utf8'));
+      if (!new RegExp(`^To: .*${to.replace(/[.+]/g, '\\$&')}`, 'mi').test(text)) continue;
+      const m = text.match(/https?:\/\/[^\s"<]*\/orgs\/invites\/accept\?token=[A-Za-z0-9_-]+/);
       if (m) return m[0];
     }
+    await new Promise((r) => setTimeout(r, 100));
   }
   return null;
 }
@@ -81,7 +88,7 @@ async function main() {
     check((await owner.textContent('#pending-invites')).includes(invitee), 'the invite is listed as pending');
     await owner.screenshot({ path: shot('owner'), fullPage: true });
 
-    const link = invitationLink(invitee);
+    const link = await invitationLink(invitee);
     check(Boolean(link) && link.startsWith(`${issuer}/orgs/invites/accept?token=`), 'the invitation email carries the accept link');
     if (!link) throw new Error('no invitation email found in the outbox');
 
