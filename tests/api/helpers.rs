@@ -120,15 +120,7 @@ pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path, master_key
     let app = Application::build_with_listener(settings, clock.clone(), listener).await.expect("app builds");
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        issuer,
-        state,
-        clock,
-        browser: browser(),
-        database_url: database_url.to_string(),
-        data_dir: data_dir.to_path_buf(),
-        master_key: master_key.to_string(),
-    }
+    TestApp { issuer, state, clock, browser: browser(), database_url: database_url.to_string(), master_key: master_key.to_string() }
 }
 
 pub fn form_value(html: &str, name: &str) -> Option<String> {
