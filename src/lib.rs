@@ -5,6 +5,7 @@
 //! shared plumbing; `startup` wires them into a running server.
 
 pub mod auth;
+pub mod backend_api;
 pub mod cli;
 pub mod clock;
 pub mod crypto;

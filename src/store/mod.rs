@@ -3,6 +3,7 @@
 //! both pools, so there is no `Any` driver and no second copy of the SQL.
 
 mod clients;
+mod end_user_keys;
 mod error;
 mod grants;
 mod integration_keys;
@@ -12,13 +13,14 @@ mod signing_keys;
 mod users;
 
 pub use clients::ClientRow;
+pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};
 pub use error::StoreError;
 pub use grants::{AuthCodeRow, AuthRequestRow, GrantRow, RefreshTokenRow};
 pub use integration_keys::IntegrationKeyRow;
 pub use one_time_tokens::OneTimeTokenRow;
 pub use sessions::SessionRow;
 pub use signing_keys::SigningKeyRow;
-pub use users::{NewUser, UserRow};
+pub use users::{NewUser, UserFilter, UserOrder, UserProfile, UserRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

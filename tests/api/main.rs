@@ -3,6 +3,8 @@
 mod helpers;
 
 mod authorize;
+mod backend_api;
+mod backend_api_snapshots;
 mod cli;
 mod discovery_and_keys;
 mod end_session;
