@@ -4,7 +4,7 @@
 use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::startup::{self, Application};
-use crate::{auth, oidc, users};
+use crate::{auth, oidc, orgs, users};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
@@ -37,6 +37,46 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Show or replace the org role structure (roles, their order and permissions).
+    #[command(subcommand)]
+    Roles(RolesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Existing user who becomes the org's first Owner.
+        #[arg(long)]
+        owner_email: Option<String>,
+    },
+    AddMember {
+        #[arg(long)]
+        org_id: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RolesCommand {
+    /// Print a role structure as JSON.
+    Show {
+        #[arg(long, default_value = orgs::DEFAULT_MAPPING)]
+        mapping: String,
+    },
+    /// Replace a role structure from a JSON file:
+    /// {"name": "Default", "multi_role": false, "roles": [{"name": "Owner", "permissions": ["…"]}, …]} (highest role first).
+    Set {
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,6 +251,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             print(json!({ "ok": true }));
             Ok(())
         }
+        Command::Org(cmd) => org_command(settings, cmd).await,
+        Command::Roles(cmd) => roles_command(settings, cmd).await,
         Command::Keys(KeysCommand::Rotate) => {
             let state = startup::build_state(settings, Clock::system()).await?;
             let kid = state.keys.rotate().await?;
@@ -218,6 +260,49 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+async fn org_command(settings: Settings, cmd: OrgCommand) -> Result<(), CliError> {
+    let state = startup::build_state(settings, Clock::system()).await?;
+    match cmd {
+        OrgCommand::Create { name, owner_email } => {
+            let owner = match owner_email {
+                Some(email) => {
+                    let email = users::normalize_email(&email)?;
+                    Some(state.store.user_by_email(&email).await?.ok_or_else(|| CliError(format!("no user has the email {email}")))?.id)
+                }
+                None => None,
+            };
+            let org = orgs::membership::create(&state, orgs::membership::NewOrg { name, ..Default::default() }, owner.as_deref()).await?;
+            print(json!({ "org_id": org.id }));
+        }
+        OrgCommand::AddMember { org_id, email, role } => {
+            let email = users::normalize_email(&email)?;
+            let user = state.store.user_by_email(&email).await?.ok_or_else(|| CliError(format!("no user has the email {email}")))?;
+            orgs::membership::add_member(&state, &org_id, &user.id, &role, &[]).await?;
+            print(json!({ "ok": true }));
+        }
+    }
+    Ok(())
+}
+
+async fn roles_command(settings: Settings, cmd: RolesCommand) -> Result<(), CliError> {
+    let state = startup::build_state(settings, Clock::system()).await?;
+    match cmd {
+        RolesCommand::Show { mapping } => {
+            let structure =
+                orgs::load_structure(&state.store, &mapping).await?.ok_or_else(|| CliError(format!("no role mapping named {mapping}")))?;
+            print(serde_json::to_value(&structure)?);
+        }
+        RolesCommand::Set { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| CliError(format!("cannot read {}: {e}", file.display())))?;
+            let structure: orgs::roles::RoleStructure =
+                serde_json::from_str(&text).map_err(|e| CliError(format!("{} is not a valid role structure: {e}", file.display())))?;
+            orgs::set_structure(&state, &structure).await?;
+            print(serde_json::to_value(&structure)?);
+        }
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> Result<(), CliError> {

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod jobs;
 pub mod keys;
 pub mod oidc;
+pub mod orgs;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -318,5 +318,6 @@ mod tests {
         assert_eq!(s.database_url.expose(), "postgres://u:p@db/gh");
         assert!(!format!("{s:?}").contains("u:p@"));
         assert_eq!(s.warnings.len(), 1);
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

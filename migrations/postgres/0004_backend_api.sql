@@ -3,7 +3,6 @@
 
 ALTER TABLE users ADD COLUMN legacy_user_id TEXT;
 ALTER TABLE users ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
-ALTER TABLE users ADD COLUMN can_create_orgs BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN update_password_required BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE users ADD COLUMN signup_query_parameters TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX users_legacy_user_id_idx ON users(legacy_user_id);

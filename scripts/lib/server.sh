@@ -13,6 +13,8 @@
 #   GH_PG_URL_BASE  Postgres server for fresh databases (default: postgres://postgres@127.0.0.1:5432)
 #   GH_PIDFILE      file to which started server pids are appended (lets an outer trap clean up)
 #   GH_LOG_DIR      where the server log is copied on stop (default: <repo>/tests/output)
+#   GATEHOUSE_KEY_PUBLISH_DELAY / GATEHOUSE_KEY_REFRESH_SECONDS  default to 0 / 1 here, so that
+#                   `gatehouse keys rotate` takes effect at once in tests
 # Outputs (exported after gh_server_start):
 #   GATEHOUSE_URL, GATEHOUSE_ISSUER, GATEHOUSE_LISTEN, GATEHOUSE_DATA_DIR, GATEHOUSE_DATABASE_URL,
 #   GH_BACKEND, GH_PID, GH_PORT, GH_TMP, GH_PG_DB, GH_SERVER_LOG
@@ -59,7 +61,7 @@ print(obj[sys.argv[1]])' "$1"
 gh_exec() {
   (
     cd "${GH_TMP:-.}" || exit 1
-    exec env -u GATEHOUSE_URL -u GATEHOUSE_BIN "$GATEHOUSE_BIN" "$@"
+    exec env -u GATEHOUSE_URL -u GATEHOUSE_BIN NO_COLOR=1 "$GATEHOUSE_BIN" "$@"
   )
 }
 
@@ -132,14 +134,22 @@ gh_server_start() {
   GATEHOUSE_LISTEN="127.0.0.1:$GH_PORT"
   GATEHOUSE_ISSUER="http://127.0.0.1:$GH_PORT"
   GATEHOUSE_URL=$GATEHOUSE_ISSUER
+  # Key rotation takes effect at once in tests (the defaults are 60 s / 30 s).
+  GATEHOUSE_KEY_PUBLISH_DELAY=${GATEHOUSE_KEY_PUBLISH_DELAY:-0}
+  GATEHOUSE_KEY_REFRESH_SECONDS=${GATEHOUSE_KEY_REFRESH_SECONDS:-1}
   export GATEHOUSE_DATA_DIR GATEHOUSE_LISTEN GATEHOUSE_ISSUER GATEHOUSE_DATABASE_URL GATEHOUSE_URL
+  export GATEHOUSE_KEY_PUBLISH_DELAY GATEHOUSE_KEY_REFRESH_SECONDS
   export GATEHOUSE_BIN GH_BACKEND GH_PORT GH_TMP GH_PG_DB GH_SERVER_LOG
   # Settings from the developer's shell must not leak into the throw-away server.
   unset GATEHOUSE_CONFIG GATEHOUSE_TLS_CERT GATEHOUSE_TLS_KEY GATEHOUSE_SMTP_URL \
     GATEHOUSE_MASTER_KEY GATEHOUSE_MASTER_KEY_FILE
 
   gh_log "starting $backend server on $GATEHOUSE_URL (data: $GH_TMP${GH_PG_DB:+, db: $GH_PG_DB})"
-  gh_exec serve >"$GH_SERVER_LOG" 2>&1 </dev/null &
+  # One subshell that execs (via env) into the server, so $! is the server's own pid.
+  (
+    cd "$GH_TMP" || exit 1
+    exec env -u GATEHOUSE_URL -u GATEHOUSE_BIN NO_COLOR=1 "$GATEHOUSE_BIN" serve
+  ) >"$GH_SERVER_LOG" 2>&1 </dev/null &
   GH_PID=$!
   export GH_PID
   if [[ -n ${GH_PIDFILE:-} ]]; then

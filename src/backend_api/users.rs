@@ -350,7 +350,7 @@ pub async fn set_enabled(state: &AppState, id: &str, enabled: bool) -> Result<()
 }
 
 pub async fn set_can_create_orgs(state: &AppState, id: &str, allowed: bool) -> Result<(), BackendError> {
-    state.store.set_user_can_create_orgs(id, allowed, state.clock.now()).await.map_err(not_found)
+    if state.store.set_user_can_create_orgs(id, allowed).await? { Ok(()) } else { Err(BackendError::NotFound) }
 }
 
 /// Ends hosted sessions and revokes every grant (refresh and opaque-checked access tokens).

@@ -44,7 +44,8 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<Map<String, Value
     }
     let user = state.store.user_by_id(user_id).await?.filter(|u| u.enabled).ok_or_else(invalid)?;
     let scope = live.claims.get("scope").and_then(Value::as_str).unwrap_or("");
-    Ok(tokens::user_claims(state, &user, scope))
+    let orgs = if super::scope::has(scope, "orgs") { Some(crate::orgs::user_orgs(&state.store, &user.id).await?) } else { None };
+    Ok(tokens::user_claims(state, &user, scope, orgs.as_ref()))
 }
 
 /// RFC 7662 response. Inactive tokens say only `{"active": false}`.

@@ -34,6 +34,9 @@ pub struct ValidRequest {
     pub login_hint: Option<String>,
     pub id_token_hint_sub: Option<String>,
     pub code_challenge: Option<String>,
+    /// PropelAuth-style active org: the token then carries only that org.
+    #[serde(default)]
+    pub org_id: Option<String>,
 }
 
 /// Where to send the browser with a code or an error.
@@ -214,6 +217,7 @@ fn validate(
         login_hint: get(params, "login_hint").map(|s| s.chars().take(254).collect()),
         id_token_hint_sub,
         code_challenge: code_challenge.map(str::to_string),
+        org_id: get(params, "org_id").map(str::to_string),
     })
 }
 
@@ -377,6 +381,16 @@ async fn decide(
             };
         }
     }
+    if let Some(org_id) = &req.org_id {
+        match state.store.membership(org_id, &user.id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let err = OAuthError::new(ErrorCode::AccessDenied, "the user is not a member of the requested organization");
+                return respond(req.error(&issuer, err)).await;
+            }
+            Err(e) => return Outcome::ErrorPage(e.into()),
+        }
+    }
     let outcome = match issue_code(state, &req, &user.id, &session).await {
         Ok(code) => {
             let mut params = vec![("code".to_string(), code)];
@@ -403,7 +417,7 @@ async fn issue_code(state: &AppState, req: &ValidRequest, user_id: &str, session
             scope: req.scope.clone(),
             auth_time: Some(session.auth_time),
             login_method: Some(session.login_method.clone()),
-            active_org_id: None,
+            active_org_id: req.org_id.clone(),
             created_at: now,
             revoked_at: None,
         })

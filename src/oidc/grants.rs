@@ -3,7 +3,7 @@
 use super::clients::AuthenticatedClient;
 use super::error::{ErrorCode, OAuthError};
 use super::scope;
-use super::tokens::{self, IdTokenInput};
+use super::tokens::{self, IdTokenInput, OrgClaims};
 use crate::crypto;
 use crate::state::AppState;
 use crate::store::{GrantRow, RefreshTokenRow, UserRow};
@@ -63,7 +63,16 @@ async fn issue_for_user(
     with_refresh: bool,
 ) -> Result<TokenResponse, OAuthError> {
     let login_method = grant.login_method.as_deref().unwrap_or("password");
-    let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method)?;
+    let orgs = crate::orgs::user_orgs(&state.store, &user.id).await?;
+    let org_claims = match &grant.active_org_id {
+        Some(org_id) => OrgClaims::Active(
+            orgs.by_id
+                .get(org_id)
+                .ok_or_else(|| OAuthError::invalid_grant("the user is no longer a member of the requested organization"))?,
+        ),
+        None => OrgClaims::All(&orgs),
+    };
+    let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method, org_claims)?;
     state.store.insert_access_token(&access.jti, &grant.id, access.expires_at).await?;
     let id_token = if scope::has(&grant.scope, "openid") {
         Some(tokens::id_token(
@@ -75,6 +84,7 @@ async fn issue_for_user(
                 auth_time: grant.auth_time.unwrap_or(grant.created_at),
                 nonce,
                 access_token: &access.token,
+                orgs: Some(&orgs),
             },
         )?)
     } else {

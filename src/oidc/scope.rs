@@ -1,6 +1,6 @@
 //! Scope handling. Unknown scope values are dropped, as OIDC Core §3.1.2.1 allows.
 
-pub const SUPPORTED: &[&str] = &["openid", "profile", "email", "offline_access"];
+pub const SUPPORTED: &[&str] = &["openid", "profile", "email", "offline_access", "orgs"];
 
 /// Splits a space-separated scope string into the supported values, in order, without
 /// duplicates.

@@ -4,6 +4,7 @@
 use super::scope;
 use crate::crypto;
 use crate::keys::KeyError;
+use crate::orgs::UserOrgs;
 use crate::state::AppState;
 use crate::store::UserRow;
 use serde_json::{Map, Value, json};
@@ -26,6 +27,14 @@ fn insert_opt(map: &mut Map<String, Value>, key: &str, value: Option<&str>) {
     }
 }
 
+/// Which org claims an access token carries.
+pub enum OrgClaims<'a> {
+    /// `org_id_to_org_member_info` for every org the user belongs to.
+    All(&'a UserOrgs),
+    /// An active-org token: `org_member_info` for that org only.
+    Active(&'a Value),
+}
+
 /// An access token for a user.
 pub fn user_access_token(
     state: &AppState,
@@ -33,6 +42,7 @@ pub fn user_access_token(
     client_id: &str,
     scope: &str,
     login_method: &str,
+    orgs: OrgClaims<'_>,
 ) -> Result<AccessToken, KeyError> {
     let now = state.clock.now();
     let exp = now + state.settings.tokens.access_token_ttl;
@@ -50,8 +60,10 @@ pub fn user_access_token(
     insert_opt(&mut claims, "first_name", user.first_name.as_deref());
     insert_opt(&mut claims, "last_name", user.last_name.as_deref());
     insert_opt(&mut claims, "username", user.username.as_deref());
-    // Org membership arrives with the organizations feature; until then, no orgs.
-    claims.insert("org_id_to_org_member_info".into(), json!({}));
+    match orgs {
+        OrgClaims::All(o) => claims.insert("org_id_to_org_member_info".into(), Value::Object(o.by_id.clone())),
+        OrgClaims::Active(info) => claims.insert("org_member_info".into(), info.clone()),
+    };
     claims.insert("login_method".into(), json!({ "login_method": login_method }));
     let properties: Value = serde_json::from_str(&user.properties).unwrap_or_else(|_| json!({}));
     claims.insert("properties".into(), properties);
@@ -73,7 +85,7 @@ pub fn client_access_token(state: &AppState, client_id: &str, scope: &str) -> Re
 }
 
 /// The profile and email claims a scope grants (ID token and userinfo share them).
-pub fn user_claims(state: &AppState, user: &UserRow, granted_scope: &str) -> Map<String, Value> {
+pub fn user_claims(state: &AppState, user: &UserRow, granted_scope: &str, orgs: Option<&UserOrgs>) -> Map<String, Value> {
     let mut c = Map::new();
     c.insert("sub".into(), json!(user.id));
     if scope::has(granted_scope, "profile") {
@@ -92,6 +104,10 @@ pub fn user_claims(state: &AppState, user: &UserRow, granted_scope: &str) -> Map
         c.insert("email".into(), json!(user.email));
         c.insert("email_verified".into(), json!(user.email_verified));
     }
+    // A compact list, not the full OrgMemberInfo: ID tokens end up in cookies.
+    if let Some(o) = orgs.filter(|_| scope::has(granted_scope, "orgs")) {
+        c.insert("orgs".into(), o.compact());
+    }
     c
 }
 
@@ -102,6 +118,7 @@ pub struct IdTokenInput<'a> {
     pub auth_time: i64,
     pub nonce: Option<&'a str>,
     pub access_token: &'a str,
+    pub orgs: Option<&'a UserOrgs>,
 }
 
 /// `at_hash`: base64url of the left half of SHA-256 of the access token (RS256).
@@ -111,7 +128,7 @@ pub fn at_hash(access_token: &str) -> String {
 
 pub fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, KeyError> {
     let now = state.clock.now();
-    let mut claims = user_claims(state, input.user, input.scope);
+    let mut claims = user_claims(state, input.user, input.scope, input.orgs);
     claims.insert("iss".into(), json!(state.settings.issuer));
     claims.insert("aud".into(), json!(input.client_id));
     claims.insert("iat".into(), json!(now));

@@ -197,15 +197,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_user_can_create_orgs(&self, id: &str, allowed: bool, now: i64) -> Result<(), StoreError> {
-        let done = exec!(&self.db, pool => sqlx::query("UPDATE users SET can_create_orgs = $1, updated_at = $2 WHERE id = $3")
-            .bind(allowed).bind(now).bind(id).execute(pool).await)?;
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     /// Deletes a user; sessions, grants and keys go with it (ON DELETE CASCADE).
     pub async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
         let done = exec!(&self.db, pool => sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(pool).await)?;

@@ -52,9 +52,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/logout").route(get().to(pages::logout_form)).route(post().to(pages::logout_submit)).default_service(not_allowed()),
         )
         .service(resource("/setup").route(get().to(pages::setup_form)).route(post().to(pages::setup_submit)).default_service(not_allowed()))
+        .service(resource("/orgs").route(get().to(pages::orgs::list)).route(post().to(pages::orgs::create)).default_service(not_allowed()))
+        .service(
+            resource("/orgs/invites/accept")
+                .route(get().to(pages::orgs::accept_form))
+                .route(post().to(pages::orgs::accept))
+                .default_service(not_allowed()),
+        )
+        .service(resource("/orgs/{org_id}").route(get().to(pages::orgs::show)).default_service(not_allowed()))
+        .service(resource("/orgs/{org_id}/join").route(post().to(pages::orgs::join)).default_service(not_allowed()))
+        .service(resource("/orgs/{org_id}/invite").route(post().to(pages::orgs::invite)).default_service(not_allowed()))
+        .service(resource("/orgs/{org_id}/invites/revoke").route(post().to(pages::orgs::revoke_invite)).default_service(not_allowed()))
+        .service(resource("/orgs/{org_id}/settings").route(post().to(pages::orgs::settings)).default_service(not_allowed()))
+        .service(resource("/orgs/{org_id}/leave").route(post().to(pages::orgs::leave)).default_service(not_allowed()))
+        .service(
+            resource("/orgs/{org_id}/members/{user_id}/role").route(post().to(pages::orgs::change_role)).default_service(not_allowed()),
+        )
+        .service(resource("/orgs/{org_id}/members/{user_id}/remove").route(post().to(pages::orgs::remove)).default_service(not_allowed()))
         .service(resource("/healthz").route(get().to(health::healthz)).default_service(not_allowed()))
         .service(resource("/readyz").route(get().to(health::readyz)).default_service(not_allowed()))
         .service(resource("/metrics").route(get().to(health::metrics)).default_service(not_allowed()))
+        .service(resource("/favicon.ico").route(get().to(static_files::favicon)).default_service(not_allowed()))
         .service(resource("/static/{path:.*}").route(get().to(static_files::serve)).default_service(not_allowed()))
         .default_service(web::to(pages::not_found));
 }

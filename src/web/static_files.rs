@@ -6,10 +6,19 @@ const FILES: &[(&str, &str, &str)] = &[
     ("css/app.css", "text/css; charset=utf-8", include_str!("../../static/css/app.css")),
     ("js/form_post.js", "text/javascript; charset=utf-8", include_str!("../../static/js/form_post.js")),
     ("img/avatar.svg", "image/svg+xml", include_str!("../../static/img/avatar.svg")),
+    ("img/favicon.svg", "image/svg+xml", include_str!("../../static/img/favicon.svg")),
 ];
 
+/// Browsers ask for /favicon.ico whatever the page says.
+pub async fn favicon() -> HttpResponse {
+    respond("img/favicon.svg")
+}
+
 pub async fn serve(req: HttpRequest) -> HttpResponse {
-    let path = req.match_info().get("path").unwrap_or("");
+    respond(req.match_info().get("path").unwrap_or(""))
+}
+
+fn respond(path: &str) -> HttpResponse {
     match FILES.iter().find(|(name, _, _)| *name == path) {
         Some((_, mime, body)) => HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, *mime))

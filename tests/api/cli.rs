@@ -68,6 +68,28 @@ both_backends! {
         let key = json_line(&gatehouse(&url, &dir, &["api-key", "create", "--name", "backend"], None));
         assert!(key["api_key_id"].is_string() && key["api_key"].as_str().expect("key").len() >= 64);
 
+        let org = json_line(&gatehouse(&url, &dir, &["org", "create", "--name", "Acme", "--owner-email", "ann@example.com"], None));
+        let org_id = org["org_id"].as_str().expect("org_id").to_string();
+        assert_eq!(uuid::Uuid::parse_str(&org_id).expect("uuid").get_version_num(), 4);
+        let added = json_line(&gatehouse(&url, &dir, &["org", "add-member", "--org-id", &org_id, "--email", "bo@example.com", "--role", "Admin"], None));
+        assert_eq!(added, serde_json::json!({"ok": true}));
+        let again = gatehouse(&url, &dir, &["org", "add-member", "--org-id", &org_id, "--email", "bo@example.com", "--role", "Admin"], None);
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already a member"));
+        let bad_role = gatehouse(&url, &dir, &["org", "add-member", "--org-id", &org_id, "--email", "ann@example.com", "--role", "Boss"], None);
+        assert!(!bad_role.status.success());
+        let roles = json_line(&gatehouse(&url, &dir, &["roles", "show"], None));
+        assert_eq!(roles["roles"][0]["name"], "Owner");
+        let file = dir.join("roles.json");
+        let mut edited = roles.clone();
+        edited["roles"][2]["permissions"] = serde_json::json!(["reports:read"]);
+        std::fs::write(&file, edited.to_string()).expect("write roles");
+        let set = json_line(&gatehouse(&url, &dir, &["roles", "set", "--file", file.to_str().expect("utf8")], None));
+        assert_eq!(set["roles"][2]["permissions"], serde_json::json!(["reports:read"]));
+        std::fs::write(&file, r#"{"name":"Default","roles":[{"name":"Member"}]}"#).expect("write roles");
+        let refused = gatehouse(&url, &dir, &["roles", "set", "--file", file.to_str().expect("utf8")], None);
+        assert!(!refused.status.success(), "Owner and Admin are still assigned");
+
         let first = json_line(&gatehouse(&url, &dir, &["keys", "rotate"], None));
         let second = json_line(&gatehouse(&url, &dir, &["keys", "rotate"], None));
         assert_ne!(first["kid"], second["kid"]);

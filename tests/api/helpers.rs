@@ -29,6 +29,7 @@ pub struct TestApp {
     /// A browser: keeps cookies, never follows redirects.
     pub browser: reqwest::Client,
     pub database_url: String,
+    pub data_dir: PathBuf,
     pub master_key: String,
 }
 
@@ -46,19 +47,33 @@ fn pg_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The one Postgres database the tests share; each test gets its own schema in it, which
+/// is much cheaper than a database per test (DROP DATABASE forces a checkpoint).
+const PG_TEST_DB: &str = "gh_tests";
+
 /// A fresh, empty database URL for the backend.
 pub async fn fresh_database(backend: Backend, data_dir: &std::path::Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}/gatehouse.db", data_dir.display()),
         Backend::Postgres => {
             let admin = pg_admin_url();
-            let name = format!("gh_test_{}", gatehouse::crypto::random_hex(8));
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database url has a path");
             let mut conn = sqlx::PgConnection::connect(&admin)
                 .await
                 .expect("Postgres must be reachable at TEST_DATABASE_URL (scripts/test starts it)");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database url has a path");
-            format!("{base}/{name}")
+            let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(PG_TEST_DB)
+                .fetch_optional(&mut conn)
+                .await
+                .expect("query");
+            if exists.is_none() {
+                // Parallel tests may race to create it; losing the race is fine.
+                let _ = sqlx::query(&format!("CREATE DATABASE {PG_TEST_DB}")).execute(&mut conn).await;
+            }
+            let schema = format!("t_{}", gatehouse::crypto::random_hex(8));
+            let mut test_db = sqlx::PgConnection::connect(&format!("{base}/{PG_TEST_DB}")).await.expect("connect to the test database");
+            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut test_db).await.expect("create schema");
+            format!("{base}/{PG_TEST_DB}?options=-c%20search_path%3D{schema}")
         }
     }
 }
@@ -106,7 +121,15 @@ pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path, master_key
     let app = Application::build_with_listener(settings, clock.clone(), listener).await.expect("app builds");
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { issuer, state, clock, browser: browser(), database_url: database_url.to_string(), master_key: master_key.to_string() }
+    TestApp {
+        issuer,
+        state,
+        clock,
+        browser: browser(),
+        database_url: database_url.to_string(),
+        data_dir: data_dir.to_path_buf(),
+        master_key: master_key.to_string(),
+    }
 }
 
 pub fn form_value(html: &str, name: &str) -> Option<String> {
@@ -198,6 +221,35 @@ impl TestApp {
             form.push(("request", req));
         }
         browser.post(self.url("/login")).form(&form).send().await.expect("login post")
+    }
+
+    /// A new browser, logged in as `email`.
+    pub async fn logged_in_browser(&self, email: &str) -> reqwest::Client {
+        let b = browser();
+        let res = self.submit_login_with(&b, "/login", email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login as {email}");
+        b
+    }
+
+    /// GETs `path` in `browser` and returns the page's CSRF token.
+    pub async fn csrf_for(&self, browser: &reqwest::Client, path: &str) -> String {
+        let html = browser.get(self.url(path)).send().await.expect("get").text().await.expect("html");
+        form_value(&html, "csrf_token").unwrap_or_else(|| panic!("no csrf token on {path}: {html}"))
+    }
+
+    /// Links found in the dev outbox messages sent to `to`, oldest first.
+    pub fn outbox_links(&self, to: &str) -> Vec<String> {
+        let dir = self.data_dir.join("outbox");
+        let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        files.sort();
+        let mut links = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            if text.lines().any(|l| l.eq_ignore_ascii_case(&format!("To: {to}"))) {
+                links.extend(text.split_whitespace().filter(|w| w.starts_with("http")).map(str::to_string));
+            }
+        }
+        links
     }
 
     /// Runs the browser side of the code flow: authorize, log in when asked, and return

@@ -8,6 +8,7 @@ mod backend_api_snapshots;
 mod cli;
 mod discovery_and_keys;
 mod end_session;
+mod orgs;
 mod pages;
 mod replicas;
 mod token;

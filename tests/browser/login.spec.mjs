@@ -169,7 +169,7 @@ async function main() {
         }),
       });
       const body = await resp.json().catch(() => ({}));
-      check(resp.status === 200, `token exchange answers 200 (got ${resp.status} ${JSON.stringify(body)})`);
+      check(resp.status === 200, `token exchange answers 200${resp.status === 200 ? '' : ` (got ${resp.status} ${JSON.stringify(body)})`}`);
       if (resp.status === 200) {
         const claims = decodeJwtPayload(body.id_token);
         check(claims.iss === issuer, 'id_token iss equals the issuer');

@@ -9,8 +9,12 @@ parses the hosted login form and posts it like a browser would.
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
 import secrets
+import subprocess
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -26,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from conftest import RP_BASE, RP_REDIRECT_URI, Client, Gatehouse, User
+from conftest import HARNESS_VARS, RP_BASE, RP_REDIRECT_URI, Client, Gatehouse, User
 
 MAX_HOPS = 10
 
@@ -519,3 +523,56 @@ def test_client_credentials(gatehouse: Gatehouse, confidential_client: Client):
     body = resp.json()
     assert body["access_token"] and body["token_type"].lower() == "bearer"
     assert "no-store" in resp.headers.get("Cache-Control", "")
+
+
+def jose_header(jwt: str) -> dict:
+    head = jwt.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+
+
+def test_cli_migrate_is_idempotent(gatehouse: Gatehouse):
+    proc = subprocess.run(
+        [gatehouse.bin, "migrate"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if k not in HARNESS_VARS},
+        cwd=os.environ.get("GATEHOUSE_DATA_DIR") or None,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "", f"migrate printed on stdout: {proc.stdout!r}"
+
+
+def test_key_rotation_is_picked_up_by_authlib(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
+    """`gatehouse keys rotate`: the new key is published, then signs; a relying party that cached
+    the old JWKS re-fetches it on the unknown kid, and the old key stays published.
+
+    Needs a server started with GATEHOUSE_KEY_PUBLISH_DELAY=0 and a short
+    GATEHOUSE_KEY_REFRESH_SECONDS (scripts/lib/server.sh does this)."""
+    rp = make_rp(gatehouse, confidential_client)
+    browser = Browser(gatehouse)
+    before = full_login(rp, browser, gatehouse, alice)
+    old_kid = jose_header(before["token"]["id_token"])["kid"]
+
+    new_kid = gatehouse.cli("keys", "rotate")["kid"]
+    assert new_kid and new_kid != old_kid
+    refresh = int(os.environ.get("GATEHOUSE_KEY_REFRESH_SECONDS", "30"))
+    deadline = time.monotonic() + refresh + 15
+    while True:
+        kids = {k["kid"] for k in requests.get(gatehouse.discovery["jwks_uri"], timeout=10).json()["keys"]}
+        if new_kid in kids:
+            break
+        assert time.monotonic() < deadline, f"new kid {new_kid} not published: {kids}"
+        time.sleep(0.2)
+    assert old_kid in kids, "the previous key must stay published until its tokens expire"
+
+    # Same RP instance: its JWKS cache only knows the old key.
+    deadline = time.monotonic() + refresh + 15
+    while True:
+        after = full_login(rp, Browser(gatehouse), gatehouse, alice)
+        kid = jose_header(after["token"]["id_token"])["kid"]
+        if kid == new_kid or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert kid == new_kid, f"still signing with {kid} after rotating to {new_kid}"
+    assert after["id_token_claims"]["sub"] == alice.user_id

@@ -2,6 +2,7 @@
 
 mod login;
 mod logout;
+pub mod orgs;
 mod setup;
 
 pub use login::{login_form, login_submit};

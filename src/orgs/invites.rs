@@ -1,0 +1,140 @@
+//! Invitations: an emailed single-use link that adds the invitee with a role, creating
+//! their account when needed.
+
+use super::membership::{check_capacity, check_roles, require_at_or_above, require_permission};
+use super::roles::CAN_INVITE;
+use super::{Actor, OrgError, structure_of};
+use crate::crypto;
+use crate::state::AppState;
+use crate::store::{InviteRow, OrgRow};
+
+pub const INVITE_TTL: i64 = 7 * 24 * 3600;
+pub const ACCEPT_PATH: &str = "/orgs/invites/accept";
+
+pub struct SentInvite {
+    pub invite: InviteRow,
+    /// The link in the email; shown once.
+    pub link: String,
+}
+
+impl std::fmt::Debug for SentInvite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentInvite").field("email", &self.invite.email).finish_non_exhaustive()
+    }
+}
+
+pub async fn invite(
+    state: &AppState,
+    actor: Actor<'_>,
+    org_id: &str,
+    email: &str,
+    role: &str,
+    additional: &[String],
+) -> Result<SentInvite, OrgError> {
+    let email = crate::users::normalize_email(email).map_err(|e| OrgError::Invalid(e.to_string()))?;
+    let org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
+    let structure = structure_of(&state.store, &org).await?;
+    check_roles(&structure, role, additional)?;
+    let mut inviter_email = None;
+    let inviter_id = match actor {
+        Actor::System => None,
+        Actor::User(actor_id) => {
+            let me = require_permission(state, &structure, org_id, actor_id, CAN_INVITE, "invite members").await?;
+            require_at_or_above(&structure, &me, role, "invite someone with")?;
+            inviter_email = state.store.user_by_id(actor_id).await?.map(|u| u.email);
+            Some(actor_id.to_string())
+        }
+    };
+    if let Some(existing) = state.store.user_by_email(&email).await?
+        && state.store.membership(org_id, &existing.id).await?.is_some()
+    {
+        return Err(OrgError::Invalid(format!("{email} is already a member of this organization")));
+    }
+    if !org.email_allowed(&email) {
+        return Err(OrgError::Invalid("this organization only accepts members from its own email domain".into()));
+    }
+    let now = state.clock.now();
+    // A new invite replaces an older pending one for the same address.
+    state.store.revoke_invites(org_id, &email, now).await?;
+    let pending = state.store.pending_invites(org_id, now).await?.len() as i64;
+    check_capacity(state, &org, pending).await?;
+    let token = crypto::random_secret();
+    let invite = InviteRow {
+        token_hash: crypto::sha256_hex(&token),
+        org_id: org_id.into(),
+        email: email.clone(),
+        role: role.into(),
+        additional_roles: serde_json::to_string(additional).unwrap_or_else(|_| "[]".into()),
+        inviter_user_id: inviter_id,
+        created_at: now,
+        expires_at: now + INVITE_TTL,
+        accepted_at: None,
+        revoked_at: None,
+    };
+    state.store.insert_invite(&invite).await?;
+    let link = format!("{}{ACCEPT_PATH}?token={token}", state.settings.issuer);
+    send_email(state, &org, &email, inviter_email.as_deref(), role, &link);
+    Ok(SentInvite { invite, link })
+}
+
+/// The invitation behind a link, if it can still be accepted.
+pub async fn pending_by_token(state: &AppState, token: &str) -> Result<(InviteRow, OrgRow), OrgError> {
+    let invite = state.store.invite_by_hash(&crypto::sha256_hex(token)).await?.ok_or(OrgError::InviteInvalid)?;
+    if invite.accepted_at.is_some() || invite.revoked_at.is_some() || invite.expires_at <= state.clock.now() {
+        return Err(OrgError::InviteInvalid);
+    }
+    let org = state.store.org_by_id(&invite.org_id).await?.ok_or(OrgError::InviteInvalid)?;
+    Ok((invite, org))
+}
+
+/// Accepts an invitation for `user_id`, whose email must be the invited one.
+pub async fn accept(state: &AppState, token: &str, user_id: &str) -> Result<OrgRow, OrgError> {
+    let (invite, org) = pending_by_token(state, token).await?;
+    let user = state.store.user_by_id(user_id).await?.ok_or(OrgError::UserNotFound)?;
+    if user.email != invite.email {
+        return Err(OrgError::Forbidden(format!("this invitation is for {}; sign in with that address to accept it", invite.email)));
+    }
+    if state.store.membership(&org.id, user_id).await?.is_some() {
+        state.store.accept_invite(&invite.token_hash, state.clock.now()).await?;
+        return Ok(org);
+    }
+    if !state.store.accept_invite(&invite.token_hash, state.clock.now()).await? {
+        return Err(OrgError::InviteInvalid);
+    }
+    super::membership::add_member(state, &org.id, user_id, &invite.role, &super::parse_list(&invite.additional_roles)).await?;
+    Ok(org)
+}
+
+pub async fn revoke(state: &AppState, actor: Actor<'_>, org_id: &str, email: &str) -> Result<(), OrgError> {
+    let org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
+    if let Actor::User(actor_id) = actor {
+        let structure = structure_of(&state.store, &org).await?;
+        require_permission(state, &structure, org_id, actor_id, CAN_INVITE, "manage invitations").await?;
+    }
+    let email = email.trim().to_lowercase();
+    if state.store.revoke_invites(org_id, &email, state.clock.now()).await? == 0 {
+        return Err(OrgError::Invalid(format!("there is no pending invitation for {email}")));
+    }
+    Ok(())
+}
+
+/// Delivers the invitation through the dev outbox: an .eml file under
+/// `<data dir>/outbox/`, and the link in the log.
+fn send_email(state: &AppState, org: &OrgRow, to: &str, inviter: Option<&str>, role: &str, link: &str) {
+    let from_whom = inviter.map(|i| format!("{i} invited you")).unwrap_or_else(|| "You have been invited".into());
+    let body = format!(
+        "{from_whom} to join {org} as {role}.\r\n\r\nAccept the invitation:\r\n{link}\r\n\r\nThe link is valid for 7 days.\r\n",
+        org = org.name
+    );
+    let message = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: You are invited to join {org}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}",
+        from = state.settings.email_from,
+        org = org.name.replace(['\r', '\n'], " "),
+    );
+    let dir = state.settings.data_dir.join("outbox");
+    let path = dir.join(format!("{}-{}.eml", state.clock.now(), crypto::random_hex(6)));
+    match std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, message)) {
+        Ok(()) => tracing::info!(to, path = %path.display(), "invitation written to the dev outbox: {link}"),
+        Err(e) => tracing::error!(error = %e, to, "could not write the invitation email; link: {link}"),
+    }
+}
