@@ -26,9 +26,15 @@ pub async fn create(state: &AppState, r: CreateAccessTokenRequest) -> Result<Val
         Some(u) if u.enabled => u,
         _ => return Err(BackendError::UserNotFoundForToken),
     };
-    if r.active_org_id.as_deref().is_some_and(|o| !o.is_empty()) {
-        return Err(BackendError::field("active_org_id", "organizations are not available in Gatehouse yet"));
-    }
+    // An active-org token carries only that org, as `org_member_info` (wire spec §3.2).
+    let active = match r.active_org_id.as_deref().filter(|o| !o.is_empty()) {
+        Some(org_id) => Some(
+            super::orgs::member_info(state, org_id, &user.id)
+                .await?
+                .ok_or_else(|| BackendError::field("active_org_id", "the user is not a member of this organization"))?,
+        ),
+        None => None,
+    };
     let now = state.clock.now();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(state.settings.issuer));
@@ -46,7 +52,15 @@ pub async fn create(state: &AppState, r: CreateAccessTokenRequest) -> Result<Val
     if let Some(l) = &user.legacy_user_id {
         claims.insert("legacy_user_id".into(), json!(l));
     }
-    claims.insert("org_id_to_org_member_info".into(), json!({}));
+    match active {
+        Some(info) => {
+            claims.insert("org_member_info".into(), info);
+        }
+        None => {
+            let orgs = crate::orgs::user_orgs(&state.store, &user.id).await?;
+            claims.insert("org_id_to_org_member_info".into(), Value::Object(orgs.by_id));
+        }
+    }
     claims.insert("login_method".into(), json!({ "login_method": "generated_from_backend_api" }));
     claims.insert("properties".into(), object(&user.properties));
     let token = state.keys.sign(&Value::Object(claims))?;

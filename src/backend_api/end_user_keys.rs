@@ -98,6 +98,11 @@ async fn check_owner(state: &AppState, r: &CreateKeyRequest) -> Result<(Option<S
     {
         return Err(BackendError::field("user_id", "user not found"));
     }
+    if let Some(o) = &org_id
+        && state.store.org_by_id(o).await?.is_none()
+    {
+        return Err(BackendError::field("org_id", "organization not found"));
+    }
     Ok((user_id, org_id))
 }
 
@@ -223,15 +228,19 @@ pub async fn validate(state: &AppState, r: ValidateRequest, imported: bool) -> R
         },
         None => None,
     };
-    let org = k.org_id.as_ref().map(|org_id| org_json(org_id));
-    let user_in_org: Option<Value> = None;
+    let org = match &k.org_id {
+        Some(org_id) => match state.store.org_by_id(org_id).await? {
+            Some(o) => Some(super::orgs::org_list_json(&o)),
+            // The org was deleted: its keys die with it.
+            None => return Err(BackendError::NotFound),
+        },
+        None => None,
+    };
+    let user_in_org = match (&k.org_id, &k.user_id) {
+        (Some(o), Some(u)) => super::orgs::member_info(state, o, u).await?,
+        _ => None,
+    };
     Ok(json!({ "metadata": object(&k.metadata), "user": user, "org": org, "user_in_org": user_in_org }))
-}
-
-/// The org part of a validation. Organizations land with issue 3; until then only the id.
-fn org_json(org_id: &str) -> Value {
-    json!({ "org_id": org_id, "org_name": null, "max_users": null, "is_saml_configured": false,
-            "legacy_org_id": null, "metadata": {}, "custom_role_mapping_name": null })
 }
 
 #[derive(Debug, Deserialize)]

@@ -35,10 +35,12 @@ pub fn user_json(u: &UserRow, orgs: Option<Value>) -> Value {
     })
 }
 
-/// The user's orgs in OrgMemberInfo shape, when asked for. Organizations land with issue 3;
-/// until then every user belongs to none.
-async fn orgs_of(_state: &AppState, _user: &UserRow, include: bool) -> Result<Option<Value>, BackendError> {
-    Ok(include.then(|| json!({})))
+/// The user's orgs in OrgMemberInfo shape, when asked for.
+async fn orgs_of(state: &AppState, user: &UserRow, include: bool) -> Result<Option<Value>, BackendError> {
+    if !include {
+        return Ok(None);
+    }
+    Ok(Some(Value::Object(crate::orgs::user_orgs(&state.store, &user.id).await?.by_id)))
 }
 
 pub async fn render(state: &AppState, u: &UserRow, include_orgs: bool) -> Result<Value, BackendError> {

@@ -2,6 +2,7 @@
 //! Postgres or SQLite through the `on_db!` dispatch: the same sqlx expression compiles for
 //! both pools, so there is no `Any` driver and no second copy of the SQL.
 
+mod backend_orgs;
 mod clients;
 mod end_user_keys;
 mod error;
@@ -13,6 +14,7 @@ mod sessions;
 mod signing_keys;
 mod users;
 
+pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::ClientRow;
 pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};
 pub use error::StoreError;

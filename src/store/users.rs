@@ -208,6 +208,6 @@ impl Store {
 }
 
 /// Escapes LIKE wildcards so a search for `a_b` matches only that text.
-fn escape_like(s: &str) -> String {
+pub(super) fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

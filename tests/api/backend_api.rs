@@ -287,7 +287,10 @@ both_backends! {
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = api.call("POST", "/end_user_api_keys/validate_imported", Some(json!({"api_key_token": token}))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (_, org_key) = api.call("POST", "/end_user_api_keys", Some(json!({"org_id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b"}))).await;
+        let (status, _) = api.call("POST", "/end_user_api_keys", Some(json!({"org_id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b"}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "unknown org");
+        let (_, org) = api.call("POST", "/org/", Some(json!({"name": "Keys Inc"}))).await;
+        let (_, org_key) = api.call("POST", "/end_user_api_keys", Some(json!({"org_id": org["org_id"]}))).await;
         let (_, page) = api.call("GET", "/end_user_api_keys?api_key_type=personal&user_email=k%40example.com", None).await;
         assert_eq!(page["total_api_keys"], 1);
         assert_eq!(page["api_keys"][0]["display_name"], "k1");
@@ -356,5 +359,86 @@ both_backends! {
         // Another key has its own budget.
         let other = Api::new(&app).await;
         assert_eq!(other.call("GET", "/user/query", None).await.0, StatusCode::OK);
+    }
+}
+
+both_backends! {
+    async fn organizations_memberships_and_invites(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let api = Api::new(&app).await;
+        let alice = api.create_user("alice@acme.com", "alice").await;
+        let bob = api.create_user("bob@acme.com", "bob").await;
+        let (status, created) = api.call("POST", "/org/", Some(json!({"name": "Acme", "enable_auto_joining_by_domain": true,
+            "members_must_have_matching_domain": false, "domain": "acme.com", "max_users": 10, "legacy_org_id": "LO1"}))).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let org = created["org_id"].as_str().expect("org id").to_string();
+        assert_eq!(created["name"], "Acme");
+        let (_, o) = api.call("GET", &format!("/org/{org}"), None).await;
+        assert_eq!((o["url_safe_org_slug"].clone(), o["domain_autojoin"].clone(), o["max_users"].clone()), (json!("acme"), json!(true), json!(10)));
+        let (status, _) = api.call("GET", "/org/6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b", None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, page) = api.call("GET", "/org/query?name=acm&order_by=NAME", None).await;
+        assert_eq!(page["total_orgs"], 1);
+        assert_eq!(page["orgs"][0]["legacy_org_id"], "LO1");
+        let (status, body) = api.call("PUT", &format!("/org/{org}"), Some(json!({"name": "Acme2", "metadata": {"a": 1},
+            "extra_domains": ["acme.io"], "require_2fa_by": "2030-01-01T00:00:00Z", "autojoin_by_domain": false}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, o) = api.call("GET", &format!("/org/{org}"), None).await;
+        assert_eq!((o["name"].clone(), o["metadata"].clone(), o["extra_domains"].clone()), (json!("Acme2"), json!({"a": 1}), json!(["acme.io"])));
+        // Memberships follow the role rules: first an Owner, then others.
+        let (status, _) = api.call("POST", "/org/add_user", Some(json!({"user_id": alice, "org_id": org, "role": "Owner", "additional_roles": []}))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = api.call("POST", "/org/add_user", Some(json!({"user_id": bob, "org_id": org, "role": "Emperor"}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, _) = api.call("POST", "/org/add_user", Some(json!({"user_id": bob, "org_id": org, "role": "Member"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = api.call("POST", "/org/add_user", Some(json!({"user_id": "nobody", "org_id": org, "role": "Member"}))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = api.call("POST", "/org/change_role", Some(json!({"user_id": bob, "org_id": org, "role": "Admin"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = api.call("POST", "/org/remove_user", Some(json!({"user_id": alice, "org_id": org}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "the last Owner stays: {body}");
+        let (_, page) = api.call("GET", &format!("/user/org/{org}?page_size=5&page_number=0&include_orgs=true&role=Admin"), None).await;
+        assert_eq!(page["total_users"], 1);
+        assert_eq!(page["users"][0]["org_id_to_org_info"][&org]["user_role"], "Admin");
+        assert_eq!(page["users"][0]["org_id_to_org_info"][&org]["inherited_user_roles_plus_current_role"], json!(["Admin", "Member"]));
+        // Tokens carry the orgs; an active-org token carries org_member_info.
+        let (_, t) = api.call("POST", "/access_token", Some(json!({"user_id": bob, "duration_in_minutes": 5}))).await;
+        let claims = app.verify_jwt(t["access_token"].as_str().expect("token")).await;
+        assert_eq!(claims["org_id_to_org_member_info"][&org]["org_name"], "Acme2");
+        let (_, t) = api.call("POST", "/access_token", Some(json!({"user_id": bob, "duration_in_minutes": 5, "active_org_id": org}))).await;
+        let claims = app.verify_jwt(t["access_token"].as_str().expect("token")).await;
+        assert_eq!(claims["org_member_info"]["org_id"], org.as_str());
+        let stranger = api.create_user("zed@acme.com", "zed").await;
+        let (status, _) = api.call("POST", "/access_token", Some(json!({"user_id": stranger, "duration_in_minutes": 5, "active_org_id": org}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        // Invites.
+        let (status, _) = api.call("POST", "/invite_user", Some(json!({"email": "carol@acme.com", "org_id": org, "role": "Member", "additional_roles": []}))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = api.call("POST", "/invite_user_by_id", Some(json!({"user_id": stranger, "org_id": org, "role": "Member"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, page) = api.call("GET", &format!("/pending_org_invites?page_number=0&page_size=10&org_id={org}"), None).await;
+        assert_eq!(page["total_invites"], 2);
+        assert_eq!(page["invites"][0]["org_name"], "Acme2");
+        let (status, body) = api.call("DELETE", "/pending_org_invites", Some(json!({"org_id": org, "invitee_email": "carol@acme.com"}))).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({})));
+        let (_, page) = api.call("GET", "/pending_org_invites", None).await;
+        assert_eq!(page["total_invites"], 1);
+        let (status, _) = api.call("POST", "/invite_user", Some(json!({"email": "d@acme.com", "org_id": "6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b", "role": "Member"}))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, maps) = api.call("GET", "/custom_role_mappings", None).await;
+        assert_eq!(maps["custom_role_mappings"][0], json!({"custom_role_mapping_name": "Default", "num_orgs_subscribed": 1}));
+        // Org API keys validate with their org and the user's membership.
+        let (_, k) = api.call("POST", "/end_user_api_keys", Some(json!({"org_id": org, "user_id": bob}))).await;
+        let (_, v) = api.call("POST", "/end_user_api_keys/validate", Some(json!({"api_key_token": k["api_key_token"]}))).await;
+        assert_eq!((v["org"]["org_name"].clone(), v["user_in_org"]["user_role"].clone()), (json!("Acme2"), json!("Admin")));
+        let (status, _) = api.call("POST", &format!("/org/{org}/allow_saml"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, o) = api.call("GET", &format!("/org/{org}"), None).await;
+        assert_eq!(o["can_setup_saml"], true);
+        let (status, _) = api.call("DELETE", &format!("/org/{org}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = api.call("DELETE", &format!("/org/{org}"), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }

@@ -21,7 +21,10 @@ fn redact(v: &Value) -> Value {
         Value::String(s) if s.starts_with("http://127.0.0.1:") => json!("[issuer]"),
         Value::Number(n) if n.as_i64().is_some_and(|t| t > 1_000_000_000) => json!("[time]"),
         Value::Array(a) => Value::Array(a.iter().map(redact).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), redact(v))).collect::<Map<_, _>>()),
+        // Org ids are also object keys (`org_id_to_org_info`).
+        Value::Object(o) => Value::Object(
+            o.iter().map(|(k, v)| (if is_uuid(k) { "[uuid]".to_string() } else { k.clone() }, redact(v))).collect::<Map<_, _>>(),
+        ),
         other => other.clone(),
     }
 }
@@ -80,6 +83,30 @@ both_backends! {
         snap("import_api_key_without_owner", s, b);
         let (s, b) = api.call("GET", "/end_user_api_keys/usage?date=2020-01-01", None).await;
         snap("fetch_api_key_usage", s, b);
+        let (s, b) = api.call("POST", "/org/", Some(json!({"name": "Acme", "domain": "example.com", "max_users": 10}))).await;
+        let org = b["org_id"].as_str().expect("org").to_string();
+        snap("create_org", s, b);
+        let (s, b) = api.call("GET", &format!("/org/{org}"), None).await;
+        snap("fetch_org", s, b);
+        let (s, b) = api.call("GET", "/org/query", None).await;
+        snap("fetch_org_by_query", s, b);
+        let (s, b) = api.call("POST", "/org/add_user", Some(json!({"user_id": id, "org_id": org, "role": "Owner"}))).await;
+        snap("add_user_to_org", s, b);
+        let (s, b) = api.call("POST", "/org/add_user", Some(json!({"user_id": id, "org_id": org, "role": "Nope"}))).await;
+        snap("add_user_to_org_bad_role", s, b);
+        let (s, b) = api.call("GET", &format!("/user/org/{org}?include_orgs=true"), None).await;
+        snap("fetch_users_in_org", s, b);
+        let (s, b) = api.call("POST", "/invite_user", Some(json!({"email": "inv@example.com", "org_id": org, "role": "Member"}))).await;
+        snap("invite_user_to_org", s, b);
+        let (s, b) = api.call("GET", "/pending_org_invites", None).await;
+        snap("fetch_pending_invites", s, b);
+        let (s, b) = api.call("GET", "/custom_role_mappings", None).await;
+        snap("fetch_custom_role_mappings", s, b);
+        let (s, b) = api.call("POST", "/access_token", Some(json!({"user_id": id, "duration_in_minutes": 10, "active_org_id": org}))).await;
+        snap("create_access_token_active_org", s, b);
+        let (_, k) = api.call("POST", "/end_user_api_keys", Some(json!({"org_id": org, "user_id": id}))).await;
+        let (s, b) = api.call("POST", "/end_user_api_keys/validate", Some(json!({"api_key_token": k["api_key_token"]}))).await;
+        snap("validate_org_api_key", s, b);
         let (s, b) = api.call("GET", "/employee/6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b", None).await;
         snap("feature_not_offered", s, b);
         let (s, b) = api.call("PATCH", "/user/query", None).await;

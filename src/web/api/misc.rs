@@ -29,10 +29,6 @@ pub async fn magic_links(_k: IntegrationKey) -> HttpResponse {
     not_offered("Magic links")
 }
 
-pub async fn organizations(_k: IntegrationKey) -> HttpResponse {
-    not_offered("Organizations")
-}
-
 pub async fn saml(_k: IntegrationKey) -> HttpResponse {
     not_offered("SAML / enterprise SSO")
 }

@@ -8,6 +8,7 @@ mod input;
 mod keys;
 mod misc;
 pub mod openapi;
+mod orgs;
 mod users;
 
 use crate::backend_api::BackendError;
@@ -55,7 +56,7 @@ pub fn table() -> Vec<Endpoint> {
         ep(M::GET, "/user/email", users::fetch_by_email),
         ep(M::GET, "/user/username", users::fetch_by_username),
         ep(M::GET, "/user/query", users::query),
-        ep(M::GET, "/user/org/{org_id}", misc::organizations),
+        ep(M::GET, "/user/org/{org_id}", orgs::users_in_org),
         ep(M::POST, "/user/user_ids", users::batch_by_ids),
         ep(M::POST, "/user/emails", users::batch_by_emails),
         ep(M::POST, "/user/usernames", users::batch_by_usernames),
@@ -77,23 +78,23 @@ pub fn table() -> Vec<Endpoint> {
         ep(M::PUT, "/user/{user_id}/can_create_orgs/disable", users::can_create_orgs_disable),
         ep(M::GET, "/user/{user_id}/{provider}/fresh_token", misc::social_tokens),
         ep(M::POST, "/resend_email_confirmation", users::resend_email_confirmation),
-        ep(M::POST, "/invite_user", misc::organizations),
-        ep(M::POST, "/invite_user_by_id", misc::organizations),
+        ep(M::POST, "/invite_user", orgs::invite),
+        ep(M::POST, "/invite_user_by_id", orgs::invite),
         // §7.2 organizations.
-        ep(M::GET, "/org/query", misc::organizations),
-        ep(M::POST, "/org/", misc::organizations),
-        ep(M::POST, "/org/add_user", misc::organizations),
-        ep(M::POST, "/org/remove_user", misc::organizations),
-        ep(M::POST, "/org/change_role", misc::organizations),
-        ep(M::GET, "/org/{org_id}", misc::organizations),
-        ep(M::PUT, "/org/{org_id}", misc::organizations),
-        ep(M::DELETE, "/org/{org_id}", misc::organizations),
-        ep(M::POST, "/org/{org_id}/allow_saml", misc::saml),
-        ep(M::POST, "/org/{org_id}/disallow_saml", misc::saml),
+        ep(M::GET, "/org/query", orgs::query),
+        ep(M::POST, "/org/", orgs::create),
+        ep(M::POST, "/org/add_user", orgs::add_user),
+        ep(M::POST, "/org/remove_user", orgs::remove_user),
+        ep(M::POST, "/org/change_role", orgs::change_role),
+        ep(M::GET, "/org/{org_id}", orgs::fetch),
+        ep(M::PUT, "/org/{org_id}", orgs::update),
+        ep(M::DELETE, "/org/{org_id}", orgs::delete),
+        ep(M::POST, "/org/{org_id}/allow_saml", orgs::allow_saml),
+        ep(M::POST, "/org/{org_id}/disallow_saml", orgs::disallow_saml),
         ep(M::POST, "/org/{org_id}/create_saml_connection_link", misc::saml),
-        ep(M::GET, "/custom_role_mappings", misc::organizations),
-        ep(M::GET, "/pending_org_invites", misc::organizations),
-        ep(M::DELETE, "/pending_org_invites", misc::organizations),
+        ep(M::GET, "/custom_role_mappings", orgs::custom_role_mappings),
+        ep(M::GET, "/pending_org_invites", orgs::pending_invites),
+        ep(M::DELETE, "/pending_org_invites", orgs::revoke_invite),
         ep(M::GET, "/saml_sp_metadata/{org_id}", misc::saml),
         ep(M::POST, "/saml_idp_metadata", misc::saml),
         ep(M::POST, "/saml_idp_metadata/go_live/{org_id}", misc::saml),
