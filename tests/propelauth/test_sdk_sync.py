@@ -201,7 +201,7 @@ def test_organizations(auth, make_user):
     assert info.user_is_role("Admin") and info.user_is_at_least_role("Member") and not info.user_is_at_least_role("Owner")
     token = auth.create_access_token(member, 5).access_token
     user = auth.validate_access_token_and_get_user_with_org_by_minimum_role(f"Bearer {token}", org.org_id, "Member")
-    assert user.org.user_assigned_role == "Admin"
+    assert user.org_member_info.user_assigned_role == "Admin"
     token = auth.create_access_token(member, 5, active_org_id=org.org_id).access_token
     assert auth.validate_access_token_and_get_user(f"Bearer {token}").active_org_id == org.org_id
     assert auth.invite_user_to_org(f"inv-{secrets.token_hex(3)}@example.com", org.org_id, "Member")
