@@ -37,12 +37,30 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Admin settings stored in the database (signup policy, MFA, lockout, Look & Feel).
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
     /// Show or replace the org role structure (roles, their order and permissions).
     #[command(subcommand)]
     Roles(RolesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCommand {
+    /// Print every setting with its effective value as one JSON object.
+    Show,
+    /// Set one setting; prints `{"key": ..., "value": ...}`.
+    #[command(after_help = settings_help())]
+    Set { key: String, value: String },
+    /// Return one setting to its default.
+    Unset { key: String },
+}
+
+fn settings_help() -> String {
+    format!("Settings:\n{}", crate::admin_settings::describe())
 }
 
 #[derive(Subcommand, Debug)]
@@ -82,6 +100,11 @@ pub enum RolesCommand {
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
     Create(UserCreate),
+    /// Lift a login lockout (audited).
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Args)]
@@ -202,6 +225,29 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let id = users::create(&state.store, &state.hasher, &state.clock, input).await?;
             print(json!({ "user_id": id }));
+            Ok(())
+        }
+        Command::User(UserCommand::Unlock { email }) => {
+            let state = startup::build_state(settings, Clock::system()).await?;
+            let email = users::normalize_email(&email)?;
+            let was_locked = auth::abuse::unlock(&state, "cli", &email).await?;
+            print(json!({ "ok": true, "was_locked": was_locked }));
+            Ok(())
+        }
+        Command::Settings(cmd) => {
+            let store = startup::open_store(&settings).await?;
+            let clock = Clock::system();
+            match cmd {
+                SettingsCommand::Show => print(crate::admin_settings::show(&store).await?),
+                SettingsCommand::Set { key, value } => {
+                    let value = crate::admin_settings::set(&store, &clock, &key, &value).await?;
+                    print(json!({ "key": key, "value": value }));
+                }
+                SettingsCommand::Unset { key } => {
+                    crate::admin_settings::unset(&store, &clock, &key).await?;
+                    print(json!({ "ok": true }));
+                }
+            }
             Ok(())
         }
         Command::Client(ClientCommand::Create(args)) => {

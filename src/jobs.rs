@@ -12,6 +12,12 @@ pub fn spawn_cleanup(store: Store, clock: Clock) -> tokio::task::JoinHandle<()> 
             if let Err(e) = store.purge_expired_sessions(now).await {
                 tracing::warn!(error = %e, "session clean-up failed");
             }
+            if let Err(e) = store.purge_expired_account_tokens(now).await {
+                tracing::warn!(error = %e, "account token clean-up failed");
+            }
+            if let Err(e) = store.purge_sent_outbox(now - 7 * 24 * 3600).await {
+                tracing::warn!(error = %e, "mail outbox clean-up failed");
+            }
             if let Err(e) = store.purge_expired_oauth_state(now).await {
                 tracing::warn!(error = %e, "token clean-up failed");
             }

@@ -4,11 +4,13 @@
 //! `users`, `keys`) → `store` (all SQL) → sqlx. `settings`, `clock` and `crypto` are
 //! shared plumbing; `startup` wires them into a running server.
 
+pub mod admin_settings;
 pub mod auth;
 pub mod backend_api;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod email;
 pub mod jobs;
 pub mod keys;
 pub mod oidc;

@@ -78,7 +78,8 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     let keys = KeyManager::start(store.clone(), master.clone(), clock.clone(), retention, settings.key_publish_delay).await?;
     let hasher = PasswordHasher::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     let discovery_json: Arc<str> = crate::oidc::discovery::document(&settings.issuer).to_string().into();
-    Ok(AppState { settings: Arc::new(settings), store, keys, hasher, clock, master, discovery_json })
+    let mailer = crate::email::Mailer::from_settings(&settings).map_err(|e| StartupError::Other(e.to_string()))?;
+    Ok(AppState { settings: Arc::new(settings), store, keys, hasher, clock, master, mailer, discovery_json })
 }
 
 pub struct Application {
@@ -104,6 +105,7 @@ impl Application {
         let port = listener.local_addr().map_err(|source| StartupError::Listen { addr: state.settings.listen.clone(), source })?.port();
         state.keys.spawn_refresher(state.settings.key_refresh_seconds);
         crate::jobs::spawn_cleanup(state.store.clone(), state.clock.clone());
+        crate::email::spawn_sender(state.clone());
         let data = actix_web::web::Data::new(state.clone());
         let metrics = actix_web::web::Data::new(web::Metrics::default());
         let server = actix_web::HttpServer::new(move || {

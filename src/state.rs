@@ -3,6 +3,7 @@
 use crate::auth::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
+use crate::email::Mailer;
 use crate::keys::KeyManager;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub clock: Clock,
     pub master: MasterKey,
+    pub mailer: Mailer,
     /// The discovery document, rendered once at start-up.
     pub discovery_json: Arc<str>,
 }

@@ -144,6 +144,11 @@ gh_server_start() {
   unset GATEHOUSE_CONFIG GATEHOUSE_TLS_CERT GATEHOUSE_TLS_KEY GATEHOUSE_SMTP_URL \
     GATEHOUSE_MASTER_KEY GATEHOUSE_MASTER_KEY_FILE
 
+  # A test SMTP sink (scripts/test starts one) replaces the dev outbox.
+  if [[ -n ${GH_SMTP_URL:-} ]]; then
+    export GATEHOUSE_SMTP_URL=$GH_SMTP_URL
+  fi
+
   gh_log "starting $backend server on $GATEHOUSE_URL (data: $GH_TMP${GH_PG_DB:+, db: $GH_PG_DB})"
   # One subshell that execs (via env) into the server, so $! is the server's own pid.
   (

@@ -5,6 +5,7 @@
 pub mod access_tokens;
 pub mod end_user_keys;
 pub mod error;
+pub mod magic_links;
 pub mod orgs;
 pub mod rate_limit;
 pub mod users;

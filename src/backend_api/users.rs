@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// UserMetadata JSON (§4.1). `orgs` is `org_id_to_org_info`: sent only with `include_orgs`.
-pub fn user_json(u: &UserRow, orgs: Option<Value>) -> Value {
+pub fn user_json(u: &UserRow, orgs: Option<Value>, mfa_enabled: bool) -> Value {
     json!({
         "user_id": u.id,
         "email": u.email,
@@ -22,7 +22,7 @@ pub fn user_json(u: &UserRow, orgs: Option<Value>) -> Value {
         "picture_url": u.picture_url,
         "locked": false,
         "enabled": u.enabled,
-        "mfa_enabled": false,
+        "mfa_enabled": mfa_enabled,
         "can_create_orgs": u.can_create_orgs,
         "created_at": u.created_at,
         "last_active_at": u.last_active_at.unwrap_or(u.created_at),
@@ -45,7 +45,8 @@ async fn orgs_of(state: &AppState, user: &UserRow, include: bool) -> Result<Opti
 
 pub async fn render(state: &AppState, u: &UserRow, include_orgs: bool) -> Result<Value, BackendError> {
     let orgs = orgs_of(state, u, include_orgs).await?;
-    Ok(user_json(u, orgs))
+    let mfa = state.store.user_mfa_enabled(&u.id).await?;
+    Ok(user_json(u, orgs, mfa))
 }
 
 pub async fn require(state: &AppState, id: &str) -> Result<UserRow, BackendError> {
@@ -197,10 +198,6 @@ pub struct CreateUserRequest {
 pub async fn create(state: &AppState, r: CreateUserRequest) -> Result<Value, BackendError> {
     let email = r.email.ok_or_else(|| BackendError::field("email", "required"))?;
     let properties = json_object_field("properties", r.properties)?;
-    if r.send_email_to_confirm_email_address && !r.email_confirmed {
-        // Email delivery arrives with the hosted pages; the user can still confirm later.
-        tracing::info!("create_user asked for a confirmation email; email sending is not available yet");
-    }
     let input = users::CreateUser {
         email,
         password: r.password,
@@ -211,12 +208,15 @@ pub async fn create(state: &AppState, r: CreateUserRequest) -> Result<Value, Bac
         is_admin: false,
     };
     let id = users::create(&state.store, &state.hasher, &state.clock, input).await.map_err(user_error)?;
+    if r.send_email_to_confirm_email_address && !r.email_confirmed {
+        send_verification(state, &require(state, &id).await?).await?;
+    }
     if properties.is_some() || r.ask_user_to_update_password_on_login {
         let u = require(state, &id).await?;
         let mut p = profile_of(&u);
         p.properties = properties.unwrap_or(p.properties);
         p.update_password_required = r.ask_user_to_update_password_on_login;
-        state.store.update_user_profile(&id, &p, state.clock.now()).await?;
+        state.store.update_user_record(&id, &p, state.clock.now()).await?;
     }
     Ok(json!({ "user_id": id }))
 }
@@ -289,7 +289,7 @@ pub async fn update(state: &AppState, id: &str, r: UpdateUserRequest) -> Result<
     if !errors.is_empty() {
         return Err(BackendError::Fields(errors));
     }
-    state.store.update_user_profile(id, &p, state.clock.now()).await.map_err(store_conflict)
+    state.store.update_user_record(id, &p, state.clock.now()).await.map_err(store_conflict)
 }
 
 #[derive(Deserialize)]
@@ -305,7 +305,7 @@ pub async fn update_email(state: &AppState, id: &str, r: UpdateEmailRequest) -> 
     let email = users::normalize_email(&raw).map_err(|e| BackendError::field("new_email", e.to_string()))?;
     // Without confirmation the address counts as verified (the app vouches for it); with
     // it, the user must confirm it again.
-    state.store.set_user_email(id, &email, !r.require_email_confirmation, state.clock.now()).await.map_err(|e| match e {
+    state.store.change_user_email(id, &email, !r.require_email_confirmation, state.clock.now()).await.map_err(|e| match e {
         StoreError::Conflict(_) => BackendError::field("new_email", "Email already in use"),
         other => other.into(),
     })
@@ -363,15 +363,17 @@ pub async fn logout_all(state: &AppState, id: &str) -> Result<(), BackendError> 
     Ok(())
 }
 
-/// MFA arrives with the hosted pages (issue 5); until then no user has it.
+/// Gatehouse offers TOTP (no SMS): `{"type": "Totp"}` once enrolment is confirmed.
 pub async fn mfa_methods(state: &AppState, id: &str) -> Result<Value, BackendError> {
     require(state, id).await?;
-    Ok(json!({ "mfa_setup": null }))
+    if state.store.user_mfa_enabled(id).await? { Ok(json!({ "mfa_setup": { "type": "Totp" } })) } else { Ok(json!({ "mfa_setup": null })) }
 }
 
-/// Nothing to disable until MFA exists: a no-op success for existing users.
+/// Removes TOTP and recovery codes; a success also when the user had none.
 pub async fn disable_2fa(state: &AppState, id: &str) -> Result<(), BackendError> {
     require(state, id).await?;
+    state.store.disable_user_mfa(id).await?;
+    crate::auth::audit::record_quietly(&state.store, &state.clock, "backend-api", "mfa.disabled", id, &json!({})).await;
     Ok(())
 }
 
@@ -386,7 +388,14 @@ pub async fn resend_email_confirmation(state: &AppState, r: UserIdRequest) -> Re
     if u.email_verified {
         return Err(BackendError::UserFacing("This user's email address is already confirmed".into()));
     }
-    Err(BackendError::UserFacing("Sending confirmation emails is not available in Gatehouse yet".into()))
+    send_verification(state, &u).await
+}
+
+async fn send_verification(state: &AppState, u: &UserRow) -> Result<(), BackendError> {
+    crate::users::account::send_verification(state, u).await.map_err(|e| {
+        tracing::warn!(error = %e, "could not send a confirmation email");
+        BackendError::UserFacing("The confirmation email could not be sent".into())
+    })
 }
 
 #[derive(Deserialize)]
@@ -459,7 +468,7 @@ pub async fn migrate(state: &AppState, r: MigrateUserRequest) -> Result<Value, B
     if let Some(props) = properties {
         p.properties = props;
     }
-    state.store.update_user_profile(&id, &p, state.clock.now()).await?;
+    state.store.update_user_record(&id, &p, state.clock.now()).await?;
     Ok(json!({ "user_id": id }))
 }
 

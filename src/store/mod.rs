@@ -2,26 +2,36 @@
 //! Postgres or SQLite through the `on_db!` dispatch: the same sqlx expression compiles for
 //! both pools, so there is no `Any` driver and no second copy of the SQL.
 
+mod abuse;
+mod account_tokens;
+mod app_settings;
 mod backend_orgs;
 mod clients;
 mod end_user_keys;
 mod error;
 mod grants;
 mod integration_keys;
+mod magic_links;
+mod mfa;
 mod one_time_tokens;
 mod orgs;
+mod outbox;
 mod sessions;
 mod signing_keys;
 mod users;
 
+pub use account_tokens::AccountTokenRow;
 pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::ClientRow;
 pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};
 pub use error::StoreError;
 pub use grants::{AuthCodeRow, AuthRequestRow, GrantRow, RefreshTokenRow};
 pub use integration_keys::IntegrationKeyRow;
+pub use magic_links::MagicLinkRow;
+pub use mfa::MfaRow;
 pub use one_time_tokens::OneTimeTokenRow;
 pub use orgs::{InviteRow, MemberRow, MembershipRow, OrgRow, RoleRow};
+pub use outbox::OutboxRow;
 pub use sessions::SessionRow;
 pub use signing_keys::SigningKeyRow;
 pub use users::{NewUser, UserFilter, UserOrder, UserProfile, UserRow};

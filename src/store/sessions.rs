@@ -43,4 +43,24 @@ impl Store {
         let done = exec!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await)?;
         Ok(done)
     }
+
+    pub async fn sessions_for_user(&self, user_id: &str, now: i64) -> Result<Vec<SessionRow>, StoreError> {
+        Ok(on_db!(&self.db, pool => sqlx::query_as::<_, SessionRow>(
+            "SELECT id_hash, user_id, auth_time, login_method, created_at, expires_at, user_agent, ip \
+             FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC")
+            .bind(user_id).bind(now).fetch_all(pool).await)?)
+    }
+
+    /// Ends one of the user's own sessions; false if it was not theirs.
+    pub async fn delete_user_session(&self, user_id: &str, id_hash: &str) -> Result<bool, StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+            .bind(user_id).bind(id_hash).execute(pool).await)?;
+        Ok(done == 1)
+    }
+
+    pub async fn delete_other_sessions(&self, user_id: &str, keep_hash: &str) -> Result<u64, StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id).bind(keep_hash).execute(pool).await)?;
+        Ok(done)
+    }
 }

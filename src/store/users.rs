@@ -156,7 +156,7 @@ impl Store {
         Ok((rows, total))
     }
 
-    pub async fn update_user_profile(&self, id: &str, p: &UserProfile, now: i64) -> Result<(), StoreError> {
+    pub async fn update_user_record(&self, id: &str, p: &UserProfile, now: i64) -> Result<(), StoreError> {
         let done = exec!(&self.db, pool => sqlx::query(
             "UPDATE users SET username = $1, first_name = $2, last_name = $3, picture_url = $4, metadata = $5, properties = $6, \
              update_password_required = $7, legacy_user_id = $8, enabled = $9, signup_query_parameters = $10, updated_at = $11 \
@@ -170,7 +170,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_user_email(&self, id: &str, email: &str, verified: bool, now: i64) -> Result<(), StoreError> {
+    pub async fn change_user_email(&self, id: &str, email: &str, verified: bool, now: i64) -> Result<(), StoreError> {
         let done = exec!(&self.db, pool => sqlx::query("UPDATE users SET email = $1, email_verified = $2, updated_at = $3 WHERE id = $4")
             .bind(email).bind(verified).bind(now).bind(id).execute(pool).await)?;
         if done == 0 {
@@ -203,6 +203,40 @@ impl Store {
         if done == 0 {
             return Err(StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    pub async fn update_user_profile(
+        &self,
+        id: &str,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+        username: Option<&str>,
+        picture_url: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query(
+            "UPDATE users SET first_name = $1, last_name = $2, username = $3, picture_url = $4, updated_at = $5 WHERE id = $6")
+            .bind(first_name).bind(last_name).bind(username).bind(picture_url).bind(now).bind(id).execute(pool).await)?;
+        Ok(())
+    }
+
+    pub async fn set_user_password_hash(&self, id: &str, hash: &str, now: i64) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash).bind(now).bind(id).execute(pool).await)?;
+        Ok(())
+    }
+
+    pub async fn set_user_email_verified(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query("UPDATE users SET email_verified = $1, updated_at = $2 WHERE id = $3")
+            .bind(true).bind(now).bind(id).execute(pool).await)?;
+        Ok(())
+    }
+
+    /// A confirmed change of address: the new one is verified by construction.
+    pub async fn set_user_email(&self, id: &str, email: &str, now: i64) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query("UPDATE users SET email = $1, email_verified = $2, updated_at = $3 WHERE id = $4")
+            .bind(email).bind(true).bind(now).bind(id).execute(pool).await)?;
         Ok(())
     }
 }

@@ -1,4 +1,7 @@
-//! User lifecycle: creation (CLI now, signup and the backend API later) and password login.
+//! User lifecycle: creation (CLI, signup, magic links) and password login. Self-service
+//! account flows live in `account`.
+
+pub mod account;
 
 use crate::auth::password::{PasswordError, PasswordHasher};
 use crate::clock::Clock;

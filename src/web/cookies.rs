@@ -7,6 +7,10 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration};
 
 pub const SESSION: &str = "gh_session";
 pub const CSRF: &str = "gh_csrf";
+/// A login waiting for its second factor (or for a required MFA enrolment).
+pub const MFA_PENDING: &str = "gh_mfa_pending";
+/// "Remember this device": skips the MFA challenge until it expires.
+pub const MFA_DEVICE: &str = "gh_mfa_device";
 
 pub fn name(settings: &Settings, base: &str) -> String {
     if settings.is_https() { format!("__Host-{base}") } else { base.to_string() }

@@ -51,6 +51,70 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/logout").route(get().to(pages::logout_form)).route(post().to(pages::logout_submit)).default_service(not_allowed()),
         )
+        .service(resource("/theme.css").route(get().to(pages::theme_css)).default_service(not_allowed()))
+        .service(
+            resource("/signup").route(get().to(pages::signup_form)).route(post().to(pages::signup_submit)).default_service(not_allowed()),
+        )
+        .service(resource("/verify-email").route(get().to(pages::verify_email)).default_service(not_allowed()))
+        .service(
+            resource("/forgot-password")
+                .route(get().to(pages::forgot_form))
+                .route(post().to(pages::forgot_submit))
+                .default_service(not_allowed()),
+        )
+        .service(
+            resource("/reset-password")
+                .route(get().to(pages::reset_form))
+                .route(post().to(pages::reset_submit))
+                .default_service(not_allowed()),
+        )
+        .service(
+            resource("/login/magic-link")
+                .route(get().to(pages::magic_link_request_form))
+                .route(post().to(pages::magic_link_request_submit))
+                .default_service(not_allowed()),
+        )
+        .service(
+            resource(crate::auth::magic_link::PATH)
+                .route(get().to(pages::magic_link_open))
+                .route(post().to(pages::magic_link_continue))
+                .default_service(not_allowed()),
+        )
+        .service(
+            resource("/login/mfa")
+                .route(get().to(pages::mfa_challenge_form))
+                .route(post().to(pages::mfa_challenge_submit))
+                .default_service(not_allowed()),
+        )
+        .service(
+            resource("/login/mfa/enrol")
+                .route(get().to(pages::mfa_enrol_form))
+                .route(post().to(pages::mfa_enrol_submit))
+                .default_service(not_allowed()),
+        )
+        .service(
+            resource("/account").route(get().to(pages::profile)).route(post().to(pages::profile_submit)).default_service(not_allowed()),
+        )
+        .service(
+            resource("/account/email")
+                .route(get().to(pages::email_page))
+                .route(post().to(pages::email_submit))
+                .default_service(not_allowed()),
+        )
+        .service(resource("/account/email/confirm").route(get().to(pages::email_confirm)).default_service(not_allowed()))
+        .service(
+            resource("/account/password")
+                .route(get().to(pages::password_page))
+                .route(post().to(pages::password_submit))
+                .default_service(not_allowed()),
+        )
+        .service(resource("/account/mfa").route(get().to(pages::mfa_page)).default_service(not_allowed()))
+        .service(resource("/account/mfa/start").route(post().to(pages::mfa_start)).default_service(not_allowed()))
+        .service(resource("/account/mfa/confirm").route(post().to(pages::mfa_confirm)).default_service(not_allowed()))
+        .service(resource("/account/mfa/disable").route(post().to(pages::mfa_disable)).default_service(not_allowed()))
+        .service(resource("/account/sessions").route(get().to(pages::sessions_page)).default_service(not_allowed()))
+        .service(resource("/account/sessions/revoke").route(post().to(pages::revoke_session)).default_service(not_allowed()))
+        .service(resource("/account/sessions/revoke-others").route(post().to(pages::revoke_others)).default_service(not_allowed()))
         .service(resource("/setup").route(get().to(pages::setup_form)).route(post().to(pages::setup_submit)).default_service(not_allowed()))
         .service(resource("/orgs").route(get().to(pages::orgs::list)).route(post().to(pages::orgs::create)).default_service(not_allowed()))
         .service(

@@ -176,8 +176,12 @@ both_backends! {
         assert_eq!(status, StatusCode::OK);
         let (_, q) = api.call("GET", &format!("/user/{id}/signup_query_parameters"), None).await;
         assert_eq!(q, json!({"user_signup_query_parameters": {}}));
+        // The address changed with require_email_confirmation, so a confirmation can be resent.
         let (status, body) = api.call("POST", "/resend_email_confirmation", Some(json!({"user_id": id}))).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!((status, body), (StatusCode::OK, json!({})));
+        let (_, other) = api.call("GET", "/user/email?email=other%40example.com", None).await;
+        let (status, body) = api.call("POST", "/resend_email_confirmation", Some(json!({"user_id": other["user_id"]}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "already confirmed");
         assert!(body["user_facing_error"].is_string());
         let (status, _) = api.call("DELETE", &format!("/user/{id}"), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -339,6 +343,12 @@ both_backends! {
             assert_eq!(body["error_code"], "feature_gated", "{path}");
             assert!(body["user_facing_error"].as_str().is_some_and(|m| m.contains("not available in Gatehouse")));
         }
+        let (status, body) = api.call("POST", "/magic_link", Some(json!({"email": "ml@example.com", "expires_in_hours": 4}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["url"].as_str().is_some_and(|u| u.starts_with(&app.issuer)));
+        let (status, body) = api.call("POST", "/magic_link", Some(json!({"email": "nobody@example.com", "create_new_user_if_one_doesnt_exist": false}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body["email"][0].is_string());
         let (status, _) = api.call("GET", "/no/such/thing", None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }

@@ -107,6 +107,11 @@ both_backends! {
         let (_, k) = api.call("POST", "/end_user_api_keys", Some(json!({"org_id": org, "user_id": id}))).await;
         let (s, b) = api.call("POST", "/end_user_api_keys/validate", Some(json!({"api_key_token": k["api_key_token"]}))).await;
         snap("validate_org_api_key", s, b);
+        let (s, mut b) = api.call("POST", "/magic_link", Some(json!({"email": "snap@example.com"}))).await;
+        b["url"] = json!(b["url"].as_str().map(|u| u.split_once('?').map_or(u, |(p, _)| p).replace(&app.issuer, "[issuer]")));
+        snap("create_magic_link", s, b);
+        let (s, b) = api.call("POST", "/magic_link", Some(json!({"email": "snap@example.com", "expires_in_hours": 0}))).await;
+        snap("create_magic_link_bad_expiry", s, b);
         let (s, b) = api.call("GET", "/employee/6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b", None).await;
         snap("feature_not_offered", s, b);
         let (s, b) = api.call("PATCH", "/user/query", None).await;

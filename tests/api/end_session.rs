@@ -80,7 +80,7 @@ both_backends! {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;
         let res = app.submit_login("/login", "alice@example.com", PASSWORD).await;
-        assert_eq!(location(&res), "/");
+        assert_eq!(location(&res), "/account");
         let home = app.get("/").await.text().await.expect("html");
         assert!(home.contains("alice@example.com"));
         let csrf = form_value(&home, "csrf_token").expect("csrf");

@@ -351,3 +351,69 @@ macro_rules! both_backends {
         )*
     };
 }
+
+/// Hosted-pages helpers: forms, the mail outbox, admin settings.
+impl TestApp {
+    /// A CSRF token for `browser` (from a page that always renders a form).
+    pub async fn csrf_with(&self, browser: &reqwest::Client) -> String {
+        let html = browser.get(self.url("/forgot-password")).send().await.expect("page").text().await.expect("html");
+        form_value(&html, "csrf_token").expect("csrf token")
+    }
+
+    /// POSTs a form with this browser's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form_with(&self.browser, path, fields).await
+    }
+
+    pub async fn post_form_with(&self, browser: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf_with(browser).await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+        form.extend_from_slice(fields);
+        browser.post(self.url(path)).form(&form).send().await.expect("post")
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) {
+        gatehouse::admin_settings::set(&self.state.store, &self.clock, key, value).await.expect("setting accepted");
+    }
+
+    /// Every email written to the outbox, newest first.
+    pub async fn emails(&self) -> Vec<gatehouse::store::OutboxRow> {
+        self.state.store.outbox_messages(1000).await.expect("outbox")
+    }
+
+    /// Waits (bounded) for the `n`th email to `to`: mail is enqueued off the request so that
+    /// response timing does not reveal whether an account exists.
+    pub async fn email_to(&self, to: &str, n: usize) -> gatehouse::store::OutboxRow {
+        for _ in 0..200 {
+            let mut mine: Vec<_> = self.emails().await.into_iter().filter(|m| m.to_addr == to).collect();
+            mine.reverse();
+            if mine.len() >= n {
+                return mine.swap_remove(n - 1);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no email #{n} to {to} arrived");
+    }
+
+    /// Lets background mail work settle, then asserts nothing went to `to`.
+    pub async fn assert_no_email_to(&self, to: &str) {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(self.emails().await.iter().all(|m| m.to_addr != to), "unexpected email to {to}");
+    }
+
+    /// Logs in with a password and returns the final location.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit_login("/login", email, password).await
+    }
+}
+
+/// The first link in an email's text body that contains `path`.
+pub fn link_in(text: &str, path: &str) -> String {
+    text.split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains(path))
+        .unwrap_or_else(|| panic!("no {path} link in:\n{text}"))
+        .to_string()
+}

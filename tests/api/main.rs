@@ -2,12 +2,17 @@
 
 mod helpers;
 
+mod abuse;
+mod account;
 mod authorize;
 mod backend_api;
 mod backend_api_snapshots;
 mod cli;
 mod discovery_and_keys;
 mod end_session;
+mod hosted_signup_reset;
+mod magic_links;
+mod mfa;
 mod orgs;
 mod pages;
 mod replicas;

@@ -65,8 +65,9 @@ def test_async_client_end_to_end(server, api_key):
         assert await auth.delete_api_key(key.api_key_id)
         with pytest.raises(EndUserApiKeyNotFoundException):
             await auth.fetch_api_key(key.api_key_id.replace(key.api_key_id[0], "0" if key.api_key_id[0] != "0" else "1"))
+        assert (await auth.create_magic_link(email)).url.startswith(server.url)
         with pytest.raises(BadRequestException):
-            await auth.create_magic_link(email)
+            await auth.create_magic_link("not an email")
         with pytest.raises(FeatureGatedException):
             await auth.verify_step_up_totp_challenge("a", uid, "123456", "ONE_TIME_USE", 60)
         with pytest.raises(httpx.HTTPStatusError):

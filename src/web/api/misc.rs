@@ -25,8 +25,8 @@ fn not_offered(feature: &'static str) -> HttpResponse {
     super::error::respond(&BackendError::NotOffered(feature))
 }
 
-pub async fn magic_links(_k: IntegrationKey) -> HttpResponse {
-    not_offered("Magic links")
+pub async fn create_magic_link(_k: IntegrationKey, s: Data<AppState>, body: Bytes) -> HttpResponse {
+    json(async { crate::backend_api::magic_links::create(&s, input::body(&body)?).await }.await)
 }
 
 pub async fn saml(_k: IntegrationKey) -> HttpResponse {

@@ -101,7 +101,7 @@ pub fn table() -> Vec<Endpoint> {
         ep(M::DELETE, "/saml_idp_metadata/{org_id}", misc::saml),
         ep(M::POST, "/oidc_idp_metadata", misc::saml),
         // §7.3 magic links, access tokens, migration.
-        ep(M::POST, "/magic_link", misc::magic_links),
+        ep(M::POST, "/magic_link", misc::create_magic_link),
         ep(M::POST, "/access_token", misc::create_access_token),
         ep(M::POST, "/migrate_user/", users::migrate),
         ep(M::POST, "/migrate_user/password", users::migrate_password),

@@ -1,9 +1,13 @@
 use super::super::{cookies, csrf, render};
+use super::hosted::{self, Look};
 use super::{csrf_failure, current_session, internal_error};
-use crate::auth::session::{self, SessionContext};
+use crate::admin_settings::SignupPolicy;
+use crate::auth::abuse::{self, AbuseError};
+use crate::auth::login::{self, Continuation};
 use crate::oidc::authorize;
 use crate::state::AppState;
-use crate::users::{self, LoginError};
+use crate::users::LoginError;
+use crate::users::account::{self, PasswordLoginError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -12,12 +16,15 @@ use serde::Deserialize;
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
+    look: &'a Look,
     csrf_token: &'a str,
     request_id: Option<&'a str>,
     return_to: Option<&'a str>,
     client_name: Option<&'a str>,
     email: &'a str,
     error: Option<&'a str>,
+    notice: Option<&'a str>,
+    signup_open: bool,
 }
 
 #[derive(Deserialize)]
@@ -25,6 +32,7 @@ pub struct LoginQuery {
     request: Option<String>,
     return_to: Option<String>,
     login_hint: Option<String>,
+    notice: Option<String>,
 }
 
 async fn client_name(state: &AppState, request_id: Option<&str>) -> Option<String> {
@@ -37,43 +45,53 @@ fn safe_return_to(path: Option<&str>) -> Option<&str> {
     path.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control))
 }
 
-/// Where the login form leads: a parked authorization request or a local page.
-#[derive(Clone, Copy)]
-struct LoginTarget<'a> {
-    request_id: Option<&'a str>,
-    return_to: Option<&'a str>,
+pub struct LoginView<'a> {
+    pub request_id: Option<&'a str>,
+    /// A local page to return to after login (the org invitation flow uses it).
+    pub return_to: Option<&'a str>,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
 }
 
-fn render_login(
-    req: &HttpRequest,
-    state: &AppState,
-    status: StatusCode,
-    target: LoginTarget<'_>,
-    client: Option<&str>,
-    email: &str,
-    error: Option<&str>,
-) -> HttpResponse {
+pub async fn render_login(req: &HttpRequest, state: &AppState, status: StatusCode, view: LoginView<'_>) -> HttpResponse {
+    let a = hosted::admin(state).await;
+    let client = client_name(state, view.request_id).await;
     let token = csrf::issue(req, state);
     let page = LoginPage {
+        look: &Look::from(&a),
         csrf_token: &token.form_value,
-        request_id: target.request_id,
-        return_to: target.return_to,
-        client_name: client,
-        email,
-        error,
+        request_id: view.request_id,
+        return_to: view.return_to,
+        client_name: client.as_deref(),
+        email: view.email,
+        error: view.error,
+        notice: view.notice,
+        signup_open: a.signup_policy != SignupPolicy::InviteOnly,
     };
     render::page(status, &page, token.new_cookie.into_iter().collect())
+}
+
+/// Fixed notices other pages send the user back with (never free text from the URL).
+fn notice_text(key: Option<&str>) -> Option<&'static str> {
+    match key? {
+        "password_reset" => Some("Your password was changed. Sign in with the new one."),
+        "link_sent" => Some("If an account exists for that address, we sent it an email."),
+        _ => None,
+    }
 }
 
 pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, query: web::Query<LoginQuery>) -> HttpResponse {
     let request_id = query.request.as_deref().filter(|r| !r.is_empty());
     let return_to = safe_return_to(query.return_to.as_deref());
-    let client = client_name(&state, request_id).await;
     if request_id.is_none() && current_session(&req, &state).await.is_some() {
-        return render::redirect(return_to.unwrap_or("/"), StatusCode::SEE_OTHER, Vec::new());
+        let a = hosted::admin(&state).await;
+        let cont = Continuation { request: None, redirect: return_to.map(str::to_string) };
+        return render::redirect(&cont.target(&a), StatusCode::SEE_OTHER, Vec::new());
     }
     let email = query.login_hint.as_deref().unwrap_or("");
-    render_login(&req, &state, StatusCode::OK, LoginTarget { request_id, return_to }, client.as_deref(), email, None)
+    let view = LoginView { request_id, return_to, email, error: None, notice: notice_text(query.notice.as_deref()) };
+    render_login(&req, &state, StatusCode::OK, view).await
 }
 
 #[derive(Deserialize)]
@@ -91,37 +109,46 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: we
     if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
         return csrf_failure();
     }
+    let a = hosted::admin(&state).await;
     let request_id = form.request.as_deref().filter(|r| !r.is_empty());
     let return_to = safe_return_to(form.return_to.as_deref());
-    let user = match users::authenticate(&state.store, &state.hasher, &form.email, &form.password).await {
+    let ip = hosted::client_ip(&req);
+    let user = match account::password_login(&state, &a, &form.email, &form.password, ip.as_deref()).await {
         Ok(u) => u,
-        Err(e @ (LoginError::BadCredentials | LoginError::Disabled)) => {
-            let message = match e {
-                LoginError::Disabled => "This account is disabled. Contact your administrator.",
-                _ => "Incorrect email or password.",
+        Err(e) => {
+            let (status, message) = match e {
+                PasswordLoginError::Login(LoginError::BadCredentials) => {
+                    (StatusCode::UNAUTHORIZED, "Incorrect email or password.".to_string())
+                }
+                PasswordLoginError::Login(LoginError::Disabled) => {
+                    (StatusCode::UNAUTHORIZED, "This account is disabled. Contact your administrator.".to_string())
+                }
+                PasswordLoginError::Locked(until) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Too many failed sign-in attempts. Try again {}, or reset your password.",
+                        abuse::retry_phrase(state.clock.now(), until)
+                    ),
+                ),
+                PasswordLoginError::RateLimited(AbuseError::RateLimited { retry_after }) => {
+                    return hosted::rate_limited(&Look::from(&a), retry_after);
+                }
+                PasswordLoginError::Unverified => (
+                    StatusCode::FORBIDDEN,
+                    "Please confirm your email address first. We just sent you a new confirmation link.".to_string(),
+                ),
+                PasswordLoginError::RateLimited(AbuseError::Store(e)) => return internal_error(&e),
+                PasswordLoginError::Login(e @ (LoginError::Password(_) | LoginError::Store(_))) => return internal_error(&e),
             };
-            let client = client_name(&state, request_id).await;
-            let target = LoginTarget { request_id, return_to };
-            return render_login(&req, &state, StatusCode::UNAUTHORIZED, target, client.as_deref(), form.email.trim(), Some(message));
+            let view = LoginView { request_id, return_to, email: form.email.trim(), error: Some(&message), notice: None };
+            return render_login(&req, &state, status, view).await;
         }
-        Err(e @ (LoginError::Password(_) | LoginError::Store(_))) => return internal_error(&e),
     };
-    // A new session id on every login (no fixation); the old session ends.
-    if let Some(old) = cookies::read(&req, &state.settings, cookies::SESSION)
-        && let Err(e) = session::end(&state.store, &old).await
-    {
-        return internal_error(&e);
+    let cont = Continuation { request: request_id.map(str::to_string), redirect: return_to.map(str::to_string) };
+    let device = cookies::read(&req, &state.settings, cookies::MFA_DEVICE);
+    let ctx = hosted::session_context(&req, ip.as_deref());
+    match login::after_first_factor(&state, &a, &user, login::PASSWORD, &cont, device.as_deref(), ctx).await {
+        Ok(step) => hosted::finish_login(&req, &state, &a, step, &cont).await,
+        Err(e) => internal_error(&e),
     }
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
-    let ctx = SessionContext { user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()), ip: ip.as_deref() };
-    let new = match session::create(&state.store, &state.clock, state.settings.session_ttl, &user.id, "password", ctx).await {
-        Ok(s) => s,
-        Err(e) => return internal_error(&e),
-    };
-    let cookie = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
-    let target = match request_id {
-        Some(id) => format!("/oauth2/authorize/resume?{}", serde_urlencoded::to_string([("request", id)]).unwrap_or_default()),
-        None => return_to.unwrap_or("/").to_string(),
-    };
-    render::redirect(&target, StatusCode::SEE_OTHER, vec![cookie])
 }

@@ -69,9 +69,14 @@ pub async fn logout_submit(req: HttpRequest, state: web::Data<AppState>, form: w
     if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
         return csrf_failure();
     }
-    match end_current_session(&req, &state).await {
-        Ok(cookie) => signed_out(vec![cookie]),
-        Err(e) => internal_error(&e),
+    let cookie = match end_current_session(&req, &state).await {
+        Ok(cookie) => cookie,
+        Err(e) => return internal_error(&e),
+    };
+    // Look & Feel "default redirect after logout", else the signed-out page.
+    match super::hosted::admin(&state).await.redirect_after_logout {
+        Some(target) => render::redirect(&target, StatusCode::SEE_OTHER, vec![cookie]),
+        None => signed_out(vec![cookie]),
     }
 }
 

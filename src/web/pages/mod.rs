@@ -1,13 +1,37 @@
-//! Hosted pages: login, logout, the signed-in home page and first-run admin set-up.
+//! Hosted pages: login (password, magic link, MFA), signup and email verification, password
+//! reset, the account area, logout, the signed-in home page and first-run admin set-up.
 
+mod account;
+mod account_mfa;
+mod hosted;
 mod login;
 mod logout;
+mod magic_link;
+mod mfa_login;
 pub mod orgs;
+mod recovery;
 mod setup;
+mod signup;
 
+pub use account::{
+    email_confirm, email_page, email_submit, password_page, password_submit, profile, profile_submit, revoke_others, revoke_session,
+    sessions_page,
+};
+pub use account_mfa::{mfa_confirm, mfa_disable, mfa_page, mfa_start};
+pub use hosted::theme_css;
 pub use login::{login_form, login_submit};
 pub use logout::{LogoutConfirm, end_current_session, home, logout_form, logout_submit, signed_out};
+pub use magic_link::{
+    continue_link as magic_link_continue, open_link as magic_link_open, request_form as magic_link_request_form,
+    request_submit as magic_link_request_submit,
+};
+pub use mfa_login::{
+    challenge_form as mfa_challenge_form, challenge_submit as mfa_challenge_submit, enrol_form as mfa_enrol_form,
+    enrol_submit as mfa_enrol_submit,
+};
+pub use recovery::{forgot_form, forgot_submit, reset_form, reset_submit};
 pub use setup::{announce_setup_link, setup_form, setup_submit};
+pub use signup::{signup_form, signup_submit, verify_email};
 
 use super::{cookies, render};
 use crate::auth::session::{self, Session};

@@ -1,0 +1,243 @@
+//! Settings an administrator changes at run time (signup policy, MFA, lockout and rate limits,
+//! Look & Feel), stored in the database so every replica sees the same values. Edited with
+//! `gatehouse settings set KEY VALUE` until the admin dashboard lands. Unset keys use the
+//! defaults below.
+
+use crate::clock::Clock;
+use crate::store::{Store, StoreError};
+use serde_json::{Map, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignupPolicy {
+    Open,
+    InviteOnly,
+    AllowedDomains,
+}
+
+#[derive(Clone, Debug)]
+pub struct AdminSettings {
+    pub signup_policy: SignupPolicy,
+    pub signup_allowed_domains: Vec<String>,
+    pub require_mfa: bool,
+    pub lockout_threshold: i64,
+    pub lockout_seconds: i64,
+    pub rate_limit_ip_per_minute: i64,
+    pub rate_limit_account_per_minute: i64,
+    pub remember_device_days: i64,
+    pub magic_link_hours: i64,
+    pub show_sidebar: bool,
+    pub product_name: String,
+    pub logo_url: Option<String>,
+    pub primary_color: String,
+    pub support_email: Option<String>,
+    pub redirect_after_login: Option<String>,
+    pub redirect_after_logout: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Bool,
+    /// A whole number >= 1.
+    Count,
+    Text,
+    Color,
+    /// https:// URL or a path on this server.
+    ImageUrl,
+    /// A path on this server or an http(s) URL.
+    Redirect,
+    Email,
+    SignupPolicy,
+    Domains,
+}
+
+/// (key, default, kind, meaning)
+const KEYS: &[(&str, &str, Kind, &str)] = &[
+    ("signup_policy", "open", Kind::SignupPolicy, "open | invite_only | allowed_domains"),
+    ("signup_allowed_domains", "", Kind::Domains, "comma-separated domains for allowed_domains"),
+    ("require_mfa", "false", Kind::Bool, "every user must enrol TOTP at login"),
+    ("lockout_threshold", "5", Kind::Count, "failed logins before the account locks"),
+    ("lockout_seconds", "900", Kind::Count, "how long a lock lasts"),
+    ("rate_limit_ip_per_minute", "30", Kind::Count, "attempts per client address per minute and action"),
+    ("rate_limit_account_per_minute", "10", Kind::Count, "attempts per account per minute and action"),
+    ("remember_device_days", "30", Kind::Count, "how long \"remember this device\" skips MFA"),
+    ("magic_link_hours", "1", Kind::Count, "lifetime of magic links requested on the login page"),
+    ("show_sidebar", "true", Kind::Bool, "show the account sidebar (with its Log out button)"),
+    ("product_name", "Gatehouse", Kind::Text, "name shown on every page and email"),
+    ("logo_url", "", Kind::ImageUrl, "logo image (https:// or /static/...)"),
+    ("primary_color", "#1f5fbf", Kind::Color, "primary colour as #rrggbb"),
+    ("support_email", "", Kind::Email, "shown on pages and emails"),
+    ("redirect_after_login", "", Kind::Redirect, "where to go after a login without an OAuth request (default /account)"),
+    ("redirect_after_logout", "", Kind::Redirect, "where to go after hosted logout (default: the signed-out page)"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminSettingsError {
+    #[error("unknown setting `{0}`; known: {1}")]
+    UnknownKey(String, String),
+    #[error("{key}: {problem}")]
+    Invalid { key: String, problem: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(key: &str, problem: &str) -> AdminSettingsError {
+    AdminSettingsError::Invalid { key: key.to_string(), problem: problem.to_string() }
+}
+
+fn is_hex_color(v: &str) -> bool {
+    v.len() == 7 && v.starts_with('#') && v[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_local_path(v: &str) -> bool {
+    v.starts_with('/') && !v.starts_with("//") && !v.contains('\\') && !v.chars().any(char::is_whitespace)
+}
+
+fn is_http_url(v: &str) -> bool {
+    url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// Checks and normalises one value.
+pub fn validate(key: &str, raw: &str) -> Result<String, AdminSettingsError> {
+    let Some((_, _, kind, _)) = KEYS.iter().find(|(k, ..)| *k == key) else {
+        let known = KEYS.iter().map(|(k, ..)| *k).collect::<Vec<_>>().join(", ");
+        return Err(AdminSettingsError::UnknownKey(key.to_string(), known));
+    };
+    let v = raw.trim();
+    let ok = match kind {
+        Kind::Bool => match v.to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" | "1" => return Ok("true".into()),
+            "false" | "off" | "no" | "0" => return Ok("false".into()),
+            _ => false,
+        },
+        Kind::Count => v.parse::<i64>().is_ok_and(|n| (1..=10_000_000).contains(&n)),
+        Kind::Text => !v.is_empty() && v.chars().count() <= 80,
+        Kind::Color => {
+            return if is_hex_color(v) { Ok(v.to_ascii_lowercase()) } else { Err(invalid(key, "expected a colour like #1f5fbf")) };
+        }
+        Kind::ImageUrl => v.is_empty() || is_local_path(v) || (v.starts_with("https://") && is_http_url(v)),
+        Kind::Redirect => v.is_empty() || is_local_path(v) || is_http_url(v),
+        Kind::Email => v.is_empty() || crate::users::normalize_email(v).is_ok(),
+        Kind::SignupPolicy => matches!(v, "open" | "invite_only" | "allowed_domains"),
+        Kind::Domains => {
+            let domains: Vec<String> =
+                v.split(',').map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase()).filter(|d| !d.is_empty()).collect();
+            if domains.iter().all(|d| d.contains('.') && !d.contains('@') && !d.chars().any(char::is_whitespace)) {
+                return Ok(domains.join(","));
+            }
+            false
+        }
+    };
+    if ok { Ok(v.to_string()) } else { Err(invalid(key, &format!("`{v}` is not valid"))) }
+}
+
+fn effective(stored: &[(String, String)]) -> Vec<(&'static str, String)> {
+    KEYS.iter()
+        .map(|(k, default, ..)| {
+            let v = stored.iter().find(|(sk, _)| sk == k).map(|(_, v)| v.clone()).unwrap_or_else(|| default.to_string());
+            (*k, v)
+        })
+        .collect()
+}
+
+pub async fn load(store: &Store) -> Result<AdminSettings, StoreError> {
+    Ok(from_stored(&store.app_settings().await?))
+}
+
+/// The settings with nothing stored.
+pub fn load_defaults() -> AdminSettings {
+    from_stored(&[])
+}
+
+fn from_stored(stored: &[(String, String)]) -> AdminSettings {
+    let values = effective(stored);
+    let get = |k: &str| values.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let opt = |k: &str| Some(get(k).to_string()).filter(|v| !v.is_empty());
+    let count = |k: &str, default: i64| get(k).parse::<i64>().ok().filter(|n| *n >= 1).unwrap_or(default);
+    AdminSettings {
+        signup_policy: match get("signup_policy") {
+            "invite_only" => SignupPolicy::InviteOnly,
+            "allowed_domains" => SignupPolicy::AllowedDomains,
+            _ => SignupPolicy::Open,
+        },
+        signup_allowed_domains: get("signup_allowed_domains").split(',').filter(|d| !d.is_empty()).map(str::to_string).collect(),
+        require_mfa: get("require_mfa") == "true",
+        lockout_threshold: count("lockout_threshold", 5),
+        lockout_seconds: count("lockout_seconds", 900),
+        rate_limit_ip_per_minute: count("rate_limit_ip_per_minute", 30),
+        rate_limit_account_per_minute: count("rate_limit_account_per_minute", 10),
+        remember_device_days: count("remember_device_days", 30),
+        magic_link_hours: count("magic_link_hours", 1),
+        show_sidebar: get("show_sidebar") != "false",
+        product_name: opt("product_name").unwrap_or_else(|| "Gatehouse".into()),
+        logo_url: opt("logo_url"),
+        primary_color: Some(get("primary_color").to_string()).filter(|c| is_hex_color(c)).unwrap_or_else(|| "#1f5fbf".into()),
+        support_email: opt("support_email"),
+        redirect_after_login: opt("redirect_after_login"),
+        redirect_after_logout: opt("redirect_after_logout"),
+    }
+}
+
+pub async fn set(store: &Store, clock: &Clock, key: &str, value: &str) -> Result<String, AdminSettingsError> {
+    let value = validate(key, value)?;
+    store.put_app_setting(key, &value, clock.now()).await?;
+    crate::auth::audit::record(store, clock, "cli", "settings.set", key, &serde_json::json!({ "value": value })).await?;
+    Ok(value)
+}
+
+pub async fn unset(store: &Store, clock: &Clock, key: &str) -> Result<(), AdminSettingsError> {
+    validate(key, KEYS.iter().find(|(k, ..)| *k == key).map(|(_, d, ..)| *d).unwrap_or(""))?;
+    store.delete_app_setting(key).await?;
+    crate::auth::audit::record(store, clock, "cli", "settings.unset", key, &serde_json::json!({})).await?;
+    Ok(())
+}
+
+/// Every key with its effective value, as JSON (booleans and numbers typed).
+pub async fn show(store: &Store) -> Result<Value, StoreError> {
+    let mut out = Map::new();
+    for ((key, value), (_, _, kind, _)) in effective(&store.app_settings().await?).into_iter().zip(KEYS) {
+        let v = match kind {
+            Kind::Bool => Value::Bool(value == "true"),
+            Kind::Count => value.parse::<i64>().map(Value::from).unwrap_or(Value::String(value)),
+            _ => Value::String(value),
+        };
+        out.insert(key.to_string(), v);
+    }
+    Ok(Value::Object(out))
+}
+
+/// Help text for the CLI.
+pub fn describe() -> String {
+    KEYS.iter().map(|(k, d, _, m)| format!("  {k} (default `{d}`): {m}")).collect::<Vec<_>>().join("\n")
+}
+
+impl AdminSettings {
+    /// Whether this (normalised) address may sign up under the current policy.
+    pub fn signup_domain_allowed(&self, email: &str) -> bool {
+        match self.signup_policy {
+            SignupPolicy::Open => true,
+            SignupPolicy::InviteOnly => false,
+            SignupPolicy::AllowedDomains => {
+                let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+                self.signup_allowed_domains.iter().any(|d| d == domain)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_checked_and_normalised() {
+        assert_eq!(validate("show_sidebar", "OFF").expect("bool"), "false");
+        assert_eq!(validate("primary_color", "#AA00CC").expect("colour"), "#aa00cc");
+        assert!(validate("primary_color", "red; }").is_err());
+        assert!(validate("redirect_after_logout", "//evil.example").is_err());
+        assert_eq!(validate("redirect_after_logout", "/bye").expect("path"), "/bye");
+        assert!(validate("logo_url", "http://cdn.example/logo.png").is_err());
+        assert_eq!(validate("signup_allowed_domains", " @Example.com, b.org ").expect("domains"), "example.com,b.org");
+        assert!(validate("lockout_threshold", "0").is_err());
+        assert!(matches!(validate("nope", "1"), Err(AdminSettingsError::UnknownKey(..))));
+    }
+}

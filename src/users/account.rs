@@ -1,0 +1,344 @@
+//! Self-service account flows behind the hosted pages: signup, email verification, password
+//! login with lockout and rate limits, forgotten passwords, profile, email and password
+//! changes. Every flow that answers "did we send you an email?" answers the same way
+//! whether or not the account exists.
+
+use super::{CreateUser, LoginError, UserError, authenticate, check_password_policy, normalize_email};
+use crate::admin_settings::{AdminSettings, SignupPolicy};
+use crate::auth::abuse::{self, AbuseError, Action};
+use crate::auth::account_tokens::{self, CHANGE_EMAIL, RESET_PASSWORD, VERIFY_EMAIL};
+use crate::auth::audit;
+use crate::email::{self, EmailError};
+use crate::state::AppState;
+use crate::store::{StoreError, UserRow};
+
+const VERIFY_TTL: i64 = 24 * 3600;
+const RESET_TTL: i64 = 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("sign-ups are by invitation only")]
+    SignupClosed,
+    #[error("sign-ups are limited to some email domains")]
+    DomainNotAllowed,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("this link has expired or was already used")]
+    LinkInvalid,
+    #[error("the current password is not correct")]
+    WrongPassword,
+    #[error("that email address cannot be used")]
+    EmailUnavailable,
+    #[error("that username is already taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    RateLimited(AbuseError),
+    #[error(transparent)]
+    User(UserError),
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UserError> for AccountError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Invalid(m) => AccountError::Invalid(m),
+            UserError::UsernameTaken => AccountError::UsernameTaken,
+            UserError::EmailTaken => AccountError::EmailUnavailable,
+            UserError::Store(s) => AccountError::Store(s),
+            other @ UserError::Password(_) => AccountError::User(other),
+        }
+    }
+}
+
+fn rate(e: AbuseError) -> AccountError {
+    match e {
+        AbuseError::Store(s) => AccountError::Store(s),
+        limited @ AbuseError::RateLimited { .. } => AccountError::RateLimited(limited),
+    }
+}
+
+fn link(state: &AppState, path: &str, token: &str) -> String {
+    format!("{}{path}?{}", state.settings.issuer, serde_urlencoded::to_string([("token", token)]).unwrap_or_default())
+}
+
+/// Runs mail work off the request so a response takes the same time whether or not an email
+/// goes out (no enumeration by timing). Failures are logged; the outbox retries delivery.
+pub fn in_background<F>(what: &'static str, work: F)
+where
+    F: std::future::Future<Output = Result<(), AccountError>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = work.await {
+            tracing::error!(error = %e, what, "background account work failed");
+        }
+    });
+}
+
+pub async fn send_verification(state: &AppState, user: &UserRow) -> Result<(), AccountError> {
+    let look = crate::admin_settings::load(&state.store).await?;
+    state.store.retire_account_tokens(&user.id, VERIFY_EMAIL, state.clock.now()).await?;
+    let token = account_tokens::issue(state, &user.id, VERIFY_EMAIL, VERIFY_TTL, &serde_json::json!({})).await?;
+    let content = email::action_email(
+        "Confirm your email address",
+        &[&format!("Welcome to {}. Confirm that {} is your email address to finish signing up.", look.product_name, user.email)],
+        "Confirm email address",
+        &link(state, "/verify-email", &token.0),
+        "This link expires in 24 hours. If you did not sign up, ignore this email.",
+    );
+    email::enqueue(state, &user.email, &content).await?;
+    Ok(())
+}
+
+pub struct Signup {
+    pub email: String,
+    pub password: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+impl std::fmt::Debug for Signup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signup").field("email", &self.email).finish_non_exhaustive()
+    }
+}
+
+/// Creates an unverified account and mails a confirmation link. For an address that already
+/// has an account, mails that account a note instead; the caller sees the same result.
+pub async fn signup(state: &AppState, look: &AdminSettings, input: Signup, ip: Option<&str>) -> Result<(), AccountError> {
+    if look.signup_policy == SignupPolicy::InviteOnly {
+        return Err(AccountError::SignupClosed);
+    }
+    abuse::check_rate(state, look, Action::Signup, ip, Some(&input.email)).await.map_err(rate)?;
+    let email = normalize_email(&input.email)?;
+    if !look.signup_domain_allowed(&email) {
+        return Err(AccountError::DomainNotAllowed);
+    }
+    check_password_policy(&input.password)?;
+    let create = CreateUser {
+        email: email.clone(),
+        password: Some(input.password),
+        first_name: input.first_name,
+        last_name: input.last_name,
+        ..CreateUser::default()
+    };
+    match super::create(&state.store, &state.hasher, &state.clock, create).await {
+        Ok(id) => {
+            let state = state.clone();
+            in_background("signup verification email", async move {
+                let user = state.store.user_by_id(&id).await?.ok_or(AccountError::LinkInvalid)?;
+                send_verification(&state, &user).await
+            });
+            Ok(())
+        }
+        Err(UserError::EmailTaken) => {
+            let (state, product) = (state.clone(), look.product_name.clone());
+            in_background("signup existing-account email", async move {
+                let content = email::action_email(
+                    "You already have an account",
+                    &[&format!("Someone tried to sign up for {product} with this address, which already has an account.")],
+                    "Sign in",
+                    &format!("{}/login", state.settings.issuer),
+                    "Forgot your password? Use \"Forgot password\" on the sign-in page. If this was not you, ignore this email.",
+                );
+                email::enqueue(&state, &email, &content).await.map_err(AccountError::from)
+            });
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Uses a verification link; the caller then logs the user in (`email_confirmation_link`).
+pub async fn verify_email(state: &AppState, token: &str) -> Result<UserRow, AccountError> {
+    let row = account_tokens::consume(state, token, VERIFY_EMAIL).await?.ok_or(AccountError::LinkInvalid)?;
+    state.store.set_user_email_verified(&row.user_id, state.clock.now()).await?;
+    state.store.user_by_id(&row.user_id).await?.filter(|u| u.enabled).ok_or(AccountError::LinkInvalid)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordLoginError {
+    #[error(transparent)]
+    Login(#[from] LoginError),
+    #[error("locked until {0}")]
+    Locked(i64),
+    #[error(transparent)]
+    RateLimited(AbuseError),
+    /// Right password, unconfirmed address: a new link was sent.
+    #[error("the email address is not confirmed yet")]
+    Unverified,
+}
+
+impl From<StoreError> for PasswordLoginError {
+    fn from(e: StoreError) -> Self {
+        PasswordLoginError::Login(LoginError::Store(e))
+    }
+}
+
+/// Password login with rate limits and lockout (keyed by address, existing or not).
+pub async fn password_login(
+    state: &AppState,
+    look: &AdminSettings,
+    email: &str,
+    password: &str,
+    ip: Option<&str>,
+) -> Result<UserRow, PasswordLoginError> {
+    abuse::check_rate(state, look, Action::Login, ip, Some(email)).await.map_err(|e| match e {
+        AbuseError::Store(s) => s.into(),
+        limited => PasswordLoginError::RateLimited(limited),
+    })?;
+    let key = normalize_email(email).ok();
+    if let Some(k) = &key
+        && let Some(until) = abuse::locked_until(state, k).await?
+    {
+        return Err(PasswordLoginError::Locked(until));
+    }
+    match authenticate(&state.store, &state.hasher, email, password).await {
+        Ok(user) => {
+            abuse::record_success(state, &user.email).await?;
+            if !user.email_verified {
+                let (state, u) = (state.clone(), user.clone());
+                in_background("verification resend", async move { send_verification(&state, &u).await });
+                return Err(PasswordLoginError::Unverified);
+            }
+            Ok(user)
+        }
+        Err(LoginError::BadCredentials) => {
+            if let Some(k) = &key
+                && let Some(until) = abuse::record_failure(state, look, k).await?
+            {
+                return Err(PasswordLoginError::Locked(until));
+            }
+            Err(LoginError::BadCredentials.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// "Forgot password": mails a reset link if the account exists. Same answer either way.
+pub async fn forgot_password(state: &AppState, look: &AdminSettings, email: &str, ip: Option<&str>) -> Result<(), AccountError> {
+    abuse::check_rate(state, look, Action::Reset, ip, Some(email)).await.map_err(rate)?;
+    let Ok(email) = normalize_email(email) else { return Ok(()) };
+    let (state, product) = (state.clone(), look.product_name.clone());
+    in_background("password reset email", async move {
+        let Some(user) = state.store.user_by_email(&email).await?.filter(|u| u.enabled) else { return Ok(()) };
+        state.store.retire_account_tokens(&user.id, RESET_PASSWORD, state.clock.now()).await?;
+        let token = account_tokens::issue(&state, &user.id, RESET_PASSWORD, RESET_TTL, &serde_json::json!({})).await?;
+        let content = email::action_email(
+            "Reset your password",
+            &[&format!("Someone asked to reset the password of your {product} account. Choose a new password with this link.")],
+            "Choose a new password",
+            &link(&state, "/reset-password", &token.0),
+            "The link works once and expires in 1 hour. If you did not ask for it, ignore this email; your password stays the same.",
+        );
+        email::enqueue(&state, &user.email, &content).await?;
+        Ok(())
+    });
+    Ok(())
+}
+
+/// Whether a reset link can still be used (the GET shows a form without using it).
+pub async fn reset_link_valid(state: &AppState, token: &str) -> Result<bool, AccountError> {
+    Ok(account_tokens::peek(state, token, RESET_PASSWORD).await?.is_some())
+}
+
+/// Sets a new password from a reset link; ends every session and clears any lockout.
+pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -> Result<UserRow, AccountError> {
+    check_password_policy(new_password)?;
+    let hash = state.hasher.hash(new_password).await.map_err(|e| AccountError::User(e.into()))?;
+    let row = account_tokens::consume(state, token, RESET_PASSWORD).await?.ok_or(AccountError::LinkInvalid)?;
+    let user = state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)?;
+    let now = state.clock.now();
+    state.store.set_user_password_hash(&user.id, &hash, now).await?;
+    state.store.set_user_email_verified(&user.id, now).await?;
+    state.store.delete_user_sessions(&user.id).await?;
+    state.store.clear_login_failures(&user.email, now).await?;
+    audit::record_quietly(&state.store, &state.clock, &user.id, "password.reset", &user.id, &serde_json::json!({})).await;
+    Ok(user)
+}
+
+pub struct ProfileUpdate {
+    pub first_name: String,
+    pub last_name: String,
+    pub username: String,
+    pub picture_url: String,
+}
+
+fn field<'a>(name: &str, value: &'a str, max: usize) -> Result<Option<&'a str>, AccountError> {
+    let v = value.trim();
+    if v.chars().count() > max {
+        return Err(AccountError::Invalid(format!("{name} must be at most {max} characters")));
+    }
+    Ok(Some(v).filter(|v| !v.is_empty()))
+}
+
+pub async fn update_profile(state: &AppState, user_id: &str, p: &ProfileUpdate) -> Result<(), AccountError> {
+    let first = field("the first name", &p.first_name, 100)?;
+    let last = field("the last name", &p.last_name, 100)?;
+    let username = field("the username", &p.username, 64)?;
+    if username.is_some_and(|u| u.chars().any(char::is_whitespace)) {
+        return Err(AccountError::Invalid("the username must not contain spaces".into()));
+    }
+    let picture = field("the picture URL", &p.picture_url, 2000)?;
+    if picture.is_some_and(|u| !url::Url::parse(u).is_ok_and(|u| u.scheme() == "https" && u.host().is_some())) {
+        return Err(AccountError::Invalid("the picture URL must start with https://".into()));
+    }
+    state
+        .store
+        .update_user_profile(user_id, first, last, username, picture, state.clock.now())
+        .await
+        .map_err(|e| AccountError::from(UserError::from(e)))
+}
+
+async fn check_current_password(state: &AppState, user: &UserRow, password: &str) -> Result<(), AccountError> {
+    let ok = state.hasher.verify(password, user.password_hash.as_deref()).await.map_err(|e| AccountError::User(e.into()))?;
+    // Accounts created by magic link have no password; their session is the proof.
+    if ok || user.password_hash.is_none() { Ok(()) } else { Err(AccountError::WrongPassword) }
+}
+
+/// Mails a confirmation link to the new address; the change happens when it is followed.
+pub async fn request_email_change(state: &AppState, user: &UserRow, new_email: &str, password: &str) -> Result<String, AccountError> {
+    let look = crate::admin_settings::load(&state.store).await?;
+    abuse::check_rate(state, &look, Action::Verify, None, Some(&user.email)).await.map_err(rate)?;
+    check_current_password(state, user, password).await?;
+    let email = normalize_email(new_email)?;
+    if email == user.email {
+        return Err(AccountError::Invalid("that is already your email address".into()));
+    }
+    state.store.retire_account_tokens(&user.id, CHANGE_EMAIL, state.clock.now()).await?;
+    let token = account_tokens::issue(state, &user.id, CHANGE_EMAIL, VERIFY_TTL, &serde_json::json!({ "email": email })).await?;
+    let content = email::action_email(
+        "Confirm your new email address",
+        &[&format!("Confirm that {email} should become the email address of your {} account.", look.product_name)],
+        "Confirm new address",
+        &link(state, "/account/email/confirm", &token.0),
+        "This link expires in 24 hours. If you did not ask for this, ignore this email.",
+    );
+    email::enqueue(state, &email, &content).await?;
+    Ok(email)
+}
+
+pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<UserRow, AccountError> {
+    let row = account_tokens::consume(state, token, CHANGE_EMAIL).await?.ok_or(AccountError::LinkInvalid)?;
+    let email = row.payload_str("email").ok_or(AccountError::LinkInvalid)?;
+    state.store.set_user_email(&row.user_id, &email, state.clock.now()).await.map_err(|e| match e {
+        StoreError::Conflict(_) => AccountError::EmailUnavailable,
+        other => AccountError::Store(other),
+    })?;
+    audit::record_quietly(&state.store, &state.clock, &row.user_id, "email.changed", &row.user_id, &serde_json::json!({ "email": email }))
+        .await;
+    state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)
+}
+
+/// Changes the password and ends every other session.
+pub async fn change_password(state: &AppState, user: &UserRow, current: &str, new: &str, keep_session: &str) -> Result<(), AccountError> {
+    check_current_password(state, user, current).await?;
+    check_password_policy(new)?;
+    let hash = state.hasher.hash(new).await.map_err(|e| AccountError::User(e.into()))?;
+    state.store.set_user_password_hash(&user.id, &hash, state.clock.now()).await?;
+    state.store.delete_other_sessions(&user.id, keep_session).await?;
+    audit::record_quietly(&state.store, &state.clock, &user.id, "password.changed", &user.id, &serde_json::json!({})).await;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! `/account/mfa`: turn TOTP on (QR code, first code, recovery codes) or off.
+
+use super::super::{csrf, render};
+use super::account::{Render, render_account, signed_in};
+use super::hosted::{self, Look};
+use super::mfa_login::RecoveryCodesPage;
+use super::{csrf_failure, internal_error};
+use crate::auth::mfa::{self, MfaError};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+fn section<'a>(status: StatusCode, notice: Option<&'a str>, error: Option<&'a str>, enrolment: Option<mfa::Enrolment>) -> Render<'a> {
+    Render { section: "mfa", status, notice, error, enrolment }
+}
+
+pub async fn mfa_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let (s, u) = match signed_in(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    let a = hosted::admin(&state).await;
+    let enrolment = match mfa::pending(&state, &u, &a.product_name).await {
+        Ok(e) => e,
+        Err(e) => return internal_error(&e),
+    };
+    render_account(&req, &state, &s, &u, section(StatusCode::OK, None, None, enrolment)).await
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf_token: Option<String>,
+}
+
+pub async fn mfa_start(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfOnly>) -> HttpResponse {
+    let (s, u) = match signed_in(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
+        return csrf_failure();
+    }
+    let a = hosted::admin(&state).await;
+    match mfa::begin(&state, &u, &a.product_name).await {
+        Ok(e) => render_account(&req, &state, &s, &u, section(StatusCode::OK, None, None, Some(e))).await,
+        Err(MfaError::AlreadyEnabled) => {
+            render_account(&req, &state, &s, &u, section(StatusCode::OK, Some("Two-factor authentication is already on."), None, None))
+                .await
+        }
+        Err(e @ (MfaError::WrongCode | MfaError::NoEnrolment | MfaError::Secret | MfaError::Store(_))) => internal_error(&e),
+    }
+}
+
+pub async fn mfa_confirm(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
+    let (s, u) = match signed_in(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
+        return csrf_failure();
+    }
+    let a = hosted::admin(&state).await;
+    match mfa::confirm(&state, &u.id, &form.code).await {
+        Ok(codes) => {
+            let look = Look::from(&a);
+            render::page(StatusCode::OK, &RecoveryCodesPage { look: &look, codes: &codes, next: "/account/mfa" }, Vec::new())
+        }
+        Err(MfaError::WrongCode) => {
+            let enrolment = mfa::pending(&state, &u, &a.product_name).await.ok().flatten();
+            let r = section(
+                StatusCode::UNAUTHORIZED,
+                None,
+                Some("That code is not correct. Check the time on your device and try again."),
+                enrolment,
+            );
+            render_account(&req, &state, &s, &u, r).await
+        }
+        Err(MfaError::NoEnrolment) => render::redirect("/account/mfa", StatusCode::SEE_OTHER, Vec::new()),
+        Err(e @ (MfaError::AlreadyEnabled | MfaError::Secret | MfaError::Store(_))) => internal_error(&e),
+    }
+}
+
+pub async fn mfa_disable(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
+    let (s, u) = match signed_in(&req, &state).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
+        return csrf_failure();
+    }
+    let r = match mfa::disable(&state, &u.id, &form.code).await {
+        Ok(()) => section(StatusCode::OK, Some("Two-factor authentication is off."), None, None),
+        Err(MfaError::WrongCode) => section(StatusCode::UNAUTHORIZED, None, Some("That code is not correct."), None),
+        Err(MfaError::NoEnrolment) => section(StatusCode::OK, None, None, None),
+        Err(e @ (MfaError::AlreadyEnabled | MfaError::Secret | MfaError::Store(_))) => return internal_error(&e),
+    };
+    render_account(&req, &state, &s, &u, r).await
+}
