@@ -161,9 +161,17 @@ pub struct ClientCreate {
 
 #[derive(Subcommand, Debug)]
 pub enum ApiKeyCommand {
+    /// Create a key; it is printed once and stored only as a hash.
     Create {
         #[arg(long)]
         name: String,
+    },
+    /// List keys (never their values) with their last use.
+    List,
+    /// Revoke a key: every backend API call with it gets 401 from then on.
+    Revoke {
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -266,6 +274,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             let created = auth::api_keys::create(&store, &Clock::system(), name.trim()).await?;
             print(json!({ "api_key_id": created.id, "api_key": created.key }));
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::List) => {
+            let store = startup::open_store(&settings).await?;
+            let keys = auth::api_keys::list(&store).await?;
+            let keys: Vec<_> = keys
+                .iter()
+                .map(|k| {
+                    json!({ "api_key_id": k.id, "name": k.name, "created_at": k.created_at,
+                            "last_used_at": k.last_used_at, "revoked_at": k.revoked_at })
+                })
+                .collect();
+            print(json!({ "api_keys": keys }));
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Revoke { id }) => {
+            let store = startup::open_store(&settings).await?;
+            if !auth::api_keys::revoke(&store, &Clock::system(), id.trim()).await? {
+                return Err(CliError(format!("no live API key with id {}", id.trim())));
+            }
+            print(json!({ "ok": true }));
             Ok(())
         }
         Command::Org(cmd) => org_command(settings, cmd).await,

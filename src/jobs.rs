@@ -21,6 +21,9 @@ pub fn spawn_cleanup(store: Store, clock: Clock) -> tokio::task::JoinHandle<()> 
             if let Err(e) = store.purge_expired_oauth_state(now).await {
                 tracing::warn!(error = %e, "token clean-up failed");
             }
+            if let Err(e) = store.purge_rate_limit_counters(now - 3600).await {
+                tracing::warn!(error = %e, "rate-limit counter clean-up failed");
+            }
         }
     })
 }

@@ -6,6 +6,7 @@
 
 pub mod admin_settings;
 pub mod auth;
+pub mod backend_api;
 pub mod cli;
 pub mod clock;
 pub mod crypto;

@@ -70,6 +70,8 @@ pub struct Settings {
     /// Seconds between `keys rotate` and the new key signing, so every replica
     /// publishes it first (0 = sign at once).
     pub key_publish_delay: i64,
+    /// Backend API calls allowed per integration key per minute (0 = unlimited).
+    pub backend_api_rate_limit: i64,
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -94,6 +96,7 @@ const KEYS: &[(&str, bool)] = &[
     ("session_ttl", false),
     ("key_refresh_seconds", false),
     ("key_publish_delay", false),
+    ("backend_api_rate_limit", false),
 ];
 
 fn env_name(key: &str) -> String {
@@ -225,6 +228,13 @@ impl Settings {
         let session_ttl = seconds("session_ttl", 14 * 24 * 3600, 60)?;
         let key_refresh_seconds = seconds("key_refresh_seconds", 30, 1)? as u64;
         let key_publish_delay = seconds("key_publish_delay", 60, 0)?;
+        let backend_api_rate_limit =
+            match take("backend_api_rate_limit") {
+                None => 6000,
+                Some(s) => s.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                    bad("GATEHOUSE_BACKEND_API_RATE_LIMIT", format!("`{s}` is not a whole number of calls per minute >= 0"))
+                })?,
+            };
         Ok(Self {
             issuer,
             listen,
@@ -241,6 +251,7 @@ impl Settings {
             session_ttl,
             key_refresh_seconds,
             key_publish_delay,
+            backend_api_rate_limit,
             warnings,
         })
     }

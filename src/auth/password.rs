@@ -3,6 +3,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::str::FromStr;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -33,7 +34,28 @@ fn hash_sync(password: &str) -> Result<String, PasswordError> {
     argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|_| PasswordError::Hash)
 }
 
+/// bcrypt hashes imported from another system (`$2a$`, `$2b$`, `$2y$`).
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
+}
+
+/// Whether `hash` is a format `verify` accepts: argon2 PHC strings and bcrypt.
+pub fn is_supported_hash(hash: &str) -> bool {
+    if is_bcrypt(hash) {
+        return bcrypt::HashParts::from_str(hash).is_ok();
+    }
+    PasswordHash::new(hash).is_ok_and(|h| h.algorithm.as_str().starts_with("argon2"))
+}
+
+/// True for anything but our own argon2id: imported hashes are upgraded after a login.
+pub fn needs_rehash(hash: &str) -> bool {
+    !hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+}
+
 fn verify_sync(password: &str, hash: &str) -> bool {
+    if is_bcrypt(hash) {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
     match PasswordHash::new(hash) {
         // Verification uses the parameters recorded in the hash itself.
         Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
@@ -80,5 +102,28 @@ mod tests {
         assert!(!hasher.verify("wrong", Some(&hash)).await.expect("verify"));
         assert!(!hasher.verify("correct horse", None).await.expect("verify"));
         assert!(!hasher.verify("x", Some("not a hash")).await.expect("verify"));
+        assert!(!needs_rehash(&hash));
+    }
+
+    #[tokio::test]
+    async fn imported_bcrypt_and_argon2_hashes_verify() {
+        let hasher = PasswordHasher::new(2);
+        let bcrypt_hash = bcrypt::hash("imported pw", 4).expect("bcrypt");
+        for variant in ["$2a$", "$2b$", "$2y$"] {
+            let h = format!("{variant}{}", &bcrypt_hash[4..]);
+            assert!(is_supported_hash(&h), "{h}");
+            assert!(hasher.verify("imported pw", Some(&h)).await.expect("verify"), "{h}");
+            assert!(!hasher.verify("other", Some(&h)).await.expect("verify"));
+            assert!(needs_rehash(&h));
+        }
+        let argon2i = argon2::Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(4096, 1, 1, None).expect("params"))
+            .hash_password(b"imported pw", &SaltString::generate(&mut OsRng))
+            .expect("hash")
+            .to_string();
+        assert!(is_supported_hash(&argon2i));
+        assert!(hasher.verify("imported pw", Some(&argon2i)).await.expect("verify"));
+        assert!(needs_rehash(&argon2i));
+        assert!(!is_supported_hash("$1$md5crypt$xyz"));
+        assert!(!is_supported_hash("plaintext"));
     }
 }

@@ -5,7 +5,9 @@
 mod abuse;
 mod account_tokens;
 mod app_settings;
+mod backend_orgs;
 mod clients;
+mod end_user_keys;
 mod error;
 mod grants;
 mod integration_keys;
@@ -19,7 +21,9 @@ mod signing_keys;
 mod users;
 
 pub use account_tokens::AccountTokenRow;
+pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::ClientRow;
+pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};
 pub use error::StoreError;
 pub use grants::{AuthCodeRow, AuthRequestRow, GrantRow, RefreshTokenRow};
 pub use integration_keys::IntegrationKeyRow;
@@ -30,7 +34,7 @@ pub use orgs::{InviteRow, MemberRow, MembershipRow, OrgRow, RoleRow};
 pub use outbox::OutboxRow;
 pub use sessions::SessionRow;
 pub use signing_keys::SigningKeyRow;
-pub use users::{NewUser, UserRow};
+pub use users::{NewUser, UserFilter, UserOrder, UserProfile, UserRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

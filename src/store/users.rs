@@ -16,6 +16,59 @@ pub struct UserRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_active_at: Option<i64>,
+    pub legacy_user_id: Option<String>,
+    /// JSON object, as TEXT.
+    pub metadata: String,
+    pub can_create_orgs: bool,
+    pub update_password_required: bool,
+    /// JSON object of string values, as TEXT.
+    pub signup_query_parameters: String,
+}
+
+/// Every field of a user the backend API may change (read, modify, write back).
+#[derive(Clone, Debug)]
+pub struct UserProfile {
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub picture_url: Option<String>,
+    pub metadata: String,
+    pub properties: String,
+    pub update_password_required: bool,
+    pub legacy_user_id: Option<String>,
+    pub enabled: bool,
+    pub signup_query_parameters: String,
+}
+
+/// Sort orders of the user query (backend API `order_by`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserOrder {
+    CreatedAtAsc,
+    CreatedAtDesc,
+    LastActiveAtAsc,
+    LastActiveAtDesc,
+    Email,
+    Username,
+}
+
+impl UserOrder {
+    fn sql(self) -> &'static str {
+        match self {
+            UserOrder::CreatedAtAsc => "created_at ASC, id ASC",
+            UserOrder::CreatedAtDesc => "created_at DESC, id DESC",
+            UserOrder::LastActiveAtAsc => "COALESCE(last_active_at, 0) ASC, id ASC",
+            UserOrder::LastActiveAtDesc => "COALESCE(last_active_at, 0) DESC, id DESC",
+            UserOrder::Email => "email ASC, id ASC",
+            UserOrder::Username => "COALESCE(username, '') ASC, id ASC",
+        }
+    }
+}
+
+/// Filters of the user query; `search` is a lower-case substring of email or username.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub search: Option<String>,
+    pub legacy_user_id: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -31,7 +84,11 @@ pub struct NewUser<'a> {
 }
 
 const USER_COLUMNS: &str = "id, email, email_verified, password_hash, first_name, last_name, username, picture_url, \
-     is_admin, enabled, properties, created_at, updated_at, last_active_at";
+     is_admin, enabled, properties, created_at, updated_at, last_active_at, legacy_user_id, metadata, can_create_orgs, \
+     update_password_required, signup_query_parameters";
+
+const USER_FILTER: &str = "($1 IS NULL OR LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(username, '')) LIKE $1 ESCAPE '\\') \
+     AND ($2 IS NULL OR legacy_user_id = $2)";
 
 impl Store {
     pub async fn insert_user(&self, u: &NewUser<'_>) -> Result<(), StoreError> {
@@ -76,6 +133,79 @@ impl Store {
         Ok(())
     }
 
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        Ok(on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(username).fetch_optional(pool).await)?)
+    }
+
+    /// One page of users matching `filter`, and the total number of matches.
+    pub async fn query_users(
+        &self,
+        filter: &UserFilter,
+        order: UserOrder,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<UserRow>, i64), StoreError> {
+        let pattern = filter.search.as_ref().map(|s| format!("%{}%", escape_like(s)));
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {USER_FILTER} ORDER BY {} LIMIT $3 OFFSET $4", order.sql());
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql)
+            .bind(&pattern).bind(&filter.legacy_user_id).bind(limit).bind(offset).fetch_all(pool).await)?;
+        let count_sql = format!("SELECT COUNT(*) FROM users WHERE {USER_FILTER}");
+        let (total,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(&count_sql)
+            .bind(&pattern).bind(&filter.legacy_user_id).fetch_one(pool).await)?;
+        Ok((rows, total))
+    }
+
+    pub async fn update_user_record(&self, id: &str, p: &UserProfile, now: i64) -> Result<(), StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query(
+            "UPDATE users SET username = $1, first_name = $2, last_name = $3, picture_url = $4, metadata = $5, properties = $6, \
+             update_password_required = $7, legacy_user_id = $8, enabled = $9, signup_query_parameters = $10, updated_at = $11 \
+             WHERE id = $12")
+            .bind(&p.username).bind(&p.first_name).bind(&p.last_name).bind(&p.picture_url).bind(&p.metadata).bind(&p.properties)
+            .bind(p.update_password_required).bind(&p.legacy_user_id).bind(p.enabled).bind(&p.signup_query_parameters)
+            .bind(now).bind(id).execute(pool).await)?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn change_user_email(&self, id: &str, email: &str, verified: bool, now: i64) -> Result<(), StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query("UPDATE users SET email = $1, email_verified = $2, updated_at = $3 WHERE id = $4")
+            .bind(email).bind(verified).bind(now).bind(id).execute(pool).await)?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Sets (or with `None` clears) the password hash.
+    pub async fn set_user_password(&self, id: &str, hash: Option<&str>, update_required: bool, now: i64) -> Result<(), StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query(
+            "UPDATE users SET password_hash = $1, update_password_required = $2, updated_at = $3 WHERE id = $4")
+            .bind(hash).bind(update_required).bind(now).bind(id).execute(pool).await)?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Replaces a hash with its argon2id upgrade, unless it changed meanwhile.
+    pub async fn upgrade_password_hash(&self, id: &str, old_hash: &str, new_hash: &str) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new_hash).bind(id).bind(old_hash).execute(pool).await)?;
+        Ok(())
+    }
+
+    /// Deletes a user; sessions, grants and keys go with it (ON DELETE CASCADE).
+    pub async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(pool).await)?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     pub async fn update_user_profile(
         &self,
         id: &str,
@@ -109,4 +239,9 @@ impl Store {
             .bind(email).bind(true).bind(now).bind(id).execute(pool).await)?;
         Ok(())
     }
+}
+
+/// Escapes LIKE wildcards so a search for `a_b` matches only that text.
+pub(super) fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -129,11 +129,14 @@ pub async fn authenticate(store: &Store, hasher: &PasswordHasher, email: &str, p
     let ok = if password.len() > MAX_PASSWORD_LEN * 4 { false } else { hasher.verify(password, hash).await? };
     match user {
         Some(u) if ok => {
-            if u.enabled {
-                Ok(u)
-            } else {
-                Err(LoginError::Disabled)
+            if let Some(old) = u.password_hash.as_deref().filter(|h| crate::auth::password::needs_rehash(h)) {
+                // Imported (bcrypt, other argon2) hashes become argon2id at the first login.
+                match hasher.hash(password).await {
+                    Ok(new) => store.upgrade_password_hash(&u.id, old, &new).await?,
+                    Err(e) => tracing::warn!(error = %e, "could not upgrade an imported password hash"),
+                }
             }
+            if u.enabled { Ok(u) } else { Err(LoginError::Disabled) }
         }
         _ => Err(LoginError::BadCredentials),
     }

@@ -1,6 +1,7 @@
 //! The only module that knows actix-web. Handlers extract input, call one service
 //! function and render the result. Every route is listed in `configure`.
 
+pub mod api;
 mod cookies;
 mod csrf;
 mod error;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::oidc::discovery as paths;
     use web::{get, post, resource};
     let not_allowed = || web::to(health::method_not_allowed);
+    api::configure(cfg);
     cfg.service(resource("/.well-known/openid-configuration").route(get().to(oidc::discovery)).default_service(not_allowed()))
         .service(resource(paths::JWKS_PATH).route(get().to(oidc::jwks)).default_service(not_allowed()))
         .service(

@@ -5,6 +5,8 @@ mod helpers;
 mod abuse;
 mod account;
 mod authorize;
+mod backend_api;
+mod backend_api_snapshots;
 mod cli;
 mod discovery_and_keys;
 mod end_session;
