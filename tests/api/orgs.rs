@@ -357,4 +357,24 @@ both_backends! {
         let res = app.submit_login_with(&browser(), "/login", "member@acme.com", PASSWORD).await;
         assert_eq!(location(&res), "/account");
     }
+
+    async fn invited_accounts_still_enrol_required_mfa(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let owner = app.create_user("owner@example.com").await;
+        let acme = org(&app, "Acme", &owner).await;
+        app.set_setting("require_mfa", "true").await;
+        let sent = orgs::invites::invite(&app.state, Actor::System, &acme, "fresh@example.com", "Member", &[]).await.expect("invite");
+        let invitee = browser();
+        let html = invitee.get(&sent.link).send().await.expect("get").text().await.expect("html");
+        let csrf = form_value(&html, "csrf_token").expect("csrf");
+        let token = form_value(&html, "token").expect("token");
+        let res = invitee.post(app.url("/orgs/invites/accept"))
+            .form(&[("csrf_token", csrf.as_str()), ("token", token.as_str()), ("password", PASSWORD)])
+            .send().await.expect("accept");
+        // The membership exists, but no session until the second factor is enrolled.
+        assert_eq!(location(&res), "/login/mfa/enrol");
+        let user = app.state.store.user_by_email("fresh@example.com").await.expect("q").expect("user");
+        assert!(app.state.store.membership(&acme, &user.id).await.expect("q").is_some());
+        assert_eq!(location(&invitee.get(app.url("/account")).send().await.expect("get")), "/login?return_to=%2Faccount");
+    }
 }

@@ -2,7 +2,8 @@
 // link from the invitation email (the dev outbox), creates an account, sees the org with role
 // Member, and has no way to change roles (the server refuses a forged attempt too).
 //
-// Environment: GATEHOUSE_URL, GATEHOUSE_DATA_DIR (to read <data dir>/outbox/*.eml),
+// Environment: GATEHOUSE_URL, GATEHOUSE_DATA_DIR (to read <data dir>/outbox/*.eml) or
+// GATEHOUSE_TEST_MAIL_DIR (messages delivered to the test SMTP server),
 // GATEHOUSE_USER_EMAIL / GATEHOUSE_USER_PASSWORD (the Owner), GATEHOUSE_TEST_LABEL,
 // CHROMIUM_PATH, OUTPUT_DIR.
 import { randomBytes } from 'node:crypto';
@@ -41,7 +42,9 @@ const unQp = (t) => t.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) =
 // The invitation email sent to `to`, as the dev mailer delivers it into <data dir>/outbox (mail is
 // queued and sent in the background, so this waits, bounded, for it to arrive).
 async function invitationLink(to) {
-  const dir = path.join(dataDir, 'outbox');
+  // With a test SMTP server the delivered messages land in GATEHOUSE_TEST_MAIL_DIR; without one,
+  // the dev mailer writes them to <data dir>/outbox.
+  const dir = process.env.GATEHOUSE_TEST_MAIL_DIR || path.join(dataDir, 'outbox');
   const deadline = Date.now() + TIMEOUT;
   while (Date.now() < deadline) {
     const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.eml')).sort() : [];

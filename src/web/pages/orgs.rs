@@ -2,9 +2,10 @@
 //! leave, pending invites, accepting an invitation. Every action is checked by the org
 //! service's membership rules; refusals render a 403 page that says why.
 
-use super::super::{cookies, csrf, render};
+use super::super::{csrf, render};
+use super::hosted;
 use super::{csrf_failure, current_session, internal_error};
-use crate::auth::session::{self, SessionContext};
+use crate::auth::login::{self, Continuation};
 use crate::orgs::{self, Actor, OrgError, invites, membership, roles};
 use crate::state::AppState;
 use crate::users::{self, CreateUser, UserError};
@@ -425,7 +426,6 @@ pub async fn accept(req: HttpRequest, state: web::Data<AppState>, form: web::For
         Ok(found) => found,
         Err(e) => return org_error(e),
     };
-    let mut cookies = Vec::new();
     let user_id = match (current_session(&req, &state).await, state.store.user_by_email(&invite.email).await) {
         (_, Err(e)) => return internal_error(&e),
         (Some(s), Ok(Some(u))) if s.user_id == u.id => u.id,
@@ -452,21 +452,29 @@ pub async fn accept(req: HttpRequest, state: web::Data<AppState>, form: web::For
                 }
                 Err(e @ (UserError::Password(_) | UserError::Store(_))) => return internal_error(&e),
             };
-            let ctx = SessionContext { user_agent: None, ip: None };
-            match session::create(&state.store, &state.clock, state.settings.session_ttl, &id, "email_confirmation_link", ctx).await {
-                Ok(new) => cookies.push(cookies::build(
-                    &state.settings,
-                    cookies::SESSION,
-                    new.cookie_value.clone(),
-                    Some(state.settings.session_ttl),
-                )),
+            // Following the emailed link is the first factor; MFA rules (admin- or org-wide) still
+            // apply before a session exists, exactly as for any other login.
+            let org = match invites::accept(&state, &form.token, &id).await {
+                Ok(org) => org,
+                Err(e) => return org_error(e),
+            };
+            let user = match state.store.user_by_id(&id).await {
+                Ok(Some(u)) => u,
+                Ok(None) => return org_error(OrgError::UserNotFound),
                 Err(e) => return internal_error(&e),
-            }
-            id
+            };
+            let a = hosted::admin(&state).await;
+            let cont = Continuation { request: None, redirect: Some(format!("/orgs/{}?done=joined", org.id)) };
+            let ip = hosted::client_ip(&req);
+            let ctx = hosted::session_context(&req, ip.as_deref());
+            return match login::after_first_factor(&state, &a, &user, login::EMAIL_CONFIRMATION_LINK, &cont, None, ctx).await {
+                Ok(step) => hosted::finish_login(&req, &state, &a, step, &cont).await,
+                Err(e) => internal_error(&e),
+            };
         }
     };
     match invites::accept(&state, &form.token, &user_id).await {
-        Ok(org) => render::redirect(&format!("/orgs/{}?done=joined", org.id), StatusCode::SEE_OTHER, cookies),
+        Ok(org) => render::redirect(&format!("/orgs/{}?done=joined", org.id), StatusCode::SEE_OTHER, Vec::new()),
         Err(e) => org_error(e),
     }
 }
