@@ -429,9 +429,17 @@ fn check_import_hash(field: &str, hash: &str) -> Result<(), BackendError> {
 pub async fn migrate(state: &AppState, r: MigrateUserRequest) -> Result<Value, BackendError> {
     let raw = r.email.ok_or_else(|| BackendError::field("email", "required"))?;
     let email = users::normalize_email(&raw).map_err(|e| BackendError::field("email", e.to_string()))?;
-    if r.existing_mfa_base32_encoded_secret.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(BackendError::field("existing_mfa_base32_encoded_secret", "importing MFA secrets is not available in Gatehouse yet"));
-    }
+    // An imported TOTP secret is checked and sealed before anything is written.
+    let mfa_secret = match r.existing_mfa_base32_encoded_secret.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => {
+            let field = "existing_mfa_base32_encoded_secret";
+            let bytes = crate::auth::totp::base32_decode(s)
+                .filter(|b| (10..=128).contains(&b.len()))
+                .ok_or_else(|| BackendError::field(field, "must be a base32 TOTP secret of at least 80 bits"))?;
+            Some(state.master.encrypt(&bytes).map_err(|_| BackendError::field(field, "could not be stored"))?)
+        }
+    };
     let hash = r.existing_password_hash.filter(|h| !h.is_empty());
     if let Some(h) = &hash {
         check_import_hash("existing_password_hash", h)?;
@@ -469,6 +477,11 @@ pub async fn migrate(state: &AppState, r: MigrateUserRequest) -> Result<Value, B
         p.properties = props;
     }
     state.store.update_user_record(&id, &p, state.clock.now()).await?;
+    if let Some(sealed) = mfa_secret {
+        let now = state.clock.now();
+        state.store.begin_mfa_enrolment(&id, &sealed, now).await?;
+        state.store.confirm_mfa_enrolment(&id, 0, &[], now).await?;
+    }
     Ok(json!({ "user_id": id }))
 }
 

@@ -275,6 +275,30 @@ both_backends! {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
+    async fn migrated_users_keep_their_totp_secret(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let api = Api::new(&app).await;
+        let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+        let (status, body) = api.call("POST", "/migrate_user/", Some(json!({"email": "t@example.com", "email_confirmed": true,
+            "existing_password_hash": bcrypt::hash("old system pw", 4).expect("bcrypt"), "existing_mfa_base32_encoded_secret": secret}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = body["user_id"].as_str().expect("id").to_string();
+        assert!(app.state.store.user_mfa_enabled(&id).await.expect("db"));
+        let (_, mfa) = api.call("GET", &format!("/user/{id}/mfa"), None).await;
+        assert_eq!(mfa["mfa_setup"]["type"], "Totp");
+        // The imported secret is the one the user's authenticator app already has.
+        let code = gatehouse::auth::mfa::current_code(secret, app.clock.now()).expect("code");
+        assert!(gatehouse::auth::mfa::verify(&app.state, &id, &code).await.is_ok());
+        // A secret that is not base32, or too short, is refused and nothing is created.
+        for bad in ["not base32!", "MZXW6"] {
+            let (status, body) = api.call("POST", "/migrate_user/", Some(json!({"email": "u@example.com", "email_confirmed": true,
+                "existing_mfa_base32_encoded_secret": bad}))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+            assert!(body["existing_mfa_base32_encoded_secret"][0].is_string());
+        }
+        assert!(app.state.store.user_by_email("u@example.com").await.expect("db").is_none());
+    }
+
     async fn end_user_api_keys(backend: Backend) {
         let app = spawn_app(backend).await;
         let api = Api::new(&app).await;

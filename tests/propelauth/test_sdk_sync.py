@@ -164,6 +164,16 @@ def test_migrating_users_with_bcrypt_and_argon2_hashes(server, auth):
     assert hosted_login(server, email, "second password") == 303
     with pytest.raises(BadRequestException):
         auth.migrate_user_password(uid, "plain-text")
+    # An imported TOTP secret: the SDK then reports TOTP, and disable_user_2fa resets it.
+    mfa_user = auth.migrate_user_from_external_source(email=f"totp-{secrets.token_hex(3)}@example.com", email_confirmed=True,
+                                                      existing_mfa_base32_encoded_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").user_id
+    assert auth.fetch_user_mfa_methods(mfa_user).is_totp()
+    assert auth.disable_user_2fa(mfa_user) is True
+    assert auth.fetch_user_mfa_methods(mfa_user).mfa_setup is None
+    with pytest.raises(BadRequestException) as e:
+        auth.migrate_user_from_external_source(email=f"bad-totp-{secrets.token_hex(3)}@example.com", email_confirmed=True,
+                                               existing_mfa_base32_encoded_secret="not base32!")
+    assert "existing_mfa_base32_encoded_secret" in e.value.field_to_errors
 
 
 def test_organizations(auth, make_user):
