@@ -74,9 +74,7 @@ pub enum Outcome {
     },
 }
 
-fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
-}
+use super::param as get;
 
 fn error_response(req_redirect: &str, mode: ResponseMode, state: Option<&str>, issuer: &str, err: &OAuthError) -> Outcome {
     let mut params = vec![("error".to_string(), err.code.as_str().to_string()), ("error_description".into(), err.description.clone())];
@@ -94,20 +92,17 @@ fn valid_pkce_value(v: &str) -> bool {
 /// Validates a fresh request from the client (GET query or POST form).
 pub async fn start(state: &AppState, params: &[(String, String)], session: Option<Session>) -> Outcome {
     let issuer = &state.settings.issuer;
-    // RFC 6749 §3.1: parameters must not repeat.
-    for (i, (k, _)) in params.iter().enumerate() {
-        if params[..i].iter().any(|(k2, _)| k2 == k) {
-            let err = OAuthError::invalid_request(format!("parameter `{k}` is repeated"));
-            return match (get(params, "client_id"), get(params, "redirect_uri")) {
-                (Some(_), Some(_)) if k != "client_id" && k != "redirect_uri" && k != "response_mode" => {
-                    match trusted_target(state, params).await {
-                        Ok((_, redirect)) => error_response(&redirect, ResponseMode::Query, None, issuer, &err),
-                        Err(e) => Outcome::ErrorPage(e),
-                    }
+    if let Some(k) = super::repeated_param(params) {
+        let err = OAuthError::invalid_request(format!("parameter `{k}` is repeated"));
+        return match (get(params, "client_id"), get(params, "redirect_uri")) {
+            (Some(_), Some(_)) if k != "client_id" && k != "redirect_uri" && k != "response_mode" => {
+                match trusted_target(state, params).await {
+                    Ok((_, redirect)) => error_response(&redirect, ResponseMode::Query, None, issuer, &err),
+                    Err(e) => Outcome::ErrorPage(e),
                 }
-                _ => Outcome::ErrorPage(err),
-            };
-        }
+            }
+            _ => Outcome::ErrorPage(err),
+        };
     }
     let (client, redirect_uri) = match trusted_target(state, params).await {
         Ok(t) => t,

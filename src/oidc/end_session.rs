@@ -15,9 +15,7 @@ pub struct LogoutPlan {
     pub hint_sub: Option<String>,
 }
 
-fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
-}
+use super::param as get;
 
 pub async fn plan(state: &AppState, params: &[(String, String)]) -> Result<LogoutPlan, OAuthError> {
     let mut hint_aud: Vec<String> = Vec::new();

@@ -27,15 +27,11 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
-fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
-}
+use super::param as get;
 
 pub async fn exchange(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {
-    for (i, (k, _)) in params.iter().enumerate() {
-        if params[..i].iter().any(|(k2, _)| k2 == k) {
-            return Err(OAuthError::invalid_request(format!("parameter `{k}` is repeated")));
-        }
+    if let Some(k) = super::repeated_param(params) {
+        return Err(OAuthError::invalid_request(format!("parameter `{k}` is repeated")));
     }
     match get(params, "grant_type") {
         Some("authorization_code") => authorization_code(state, client, params).await,

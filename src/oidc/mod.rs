@@ -10,3 +10,13 @@ pub mod error;
 pub mod grants;
 pub mod scope;
 pub mod tokens;
+
+/// A request parameter's value; an empty value counts as absent (RFC 6749 §3.1).
+pub fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+/// The first parameter name sent more than once; RFC 6749 §3.1 forbids repeats.
+pub fn repeated_param(params: &[(String, String)]) -> Option<&str> {
+    params.iter().enumerate().find(|(i, (k, _))| params[..*i].iter().any(|(k2, _)| k2 == k)).map(|(_, (k, _))| k.as_str())
+}
