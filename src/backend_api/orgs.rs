@@ -29,6 +29,7 @@ pub fn org_error(e: OrgError) -> BackendError {
             BackendError::field(field, msg)
         }
         OrgError::InviteInvalid => BackendError::field("invite", "this invitation is invalid"),
+        OrgError::Email(e) => BackendError::Internal(e.to_string()),
         OrgError::Store(s) => BackendError::Store(s),
     }
 }

@@ -73,7 +73,11 @@ pub async fn invite(
     };
     state.store.insert_invite(&invite).await?;
     let link = format!("{}{ACCEPT_PATH}?token={token}", state.settings.issuer);
-    send_email(state, &org, &email, inviter_email.as_deref(), role, &link).await?;
+    if let Err(e) = send_email(state, &org, &email, inviter_email.as_deref(), role, &link).await {
+        // No invitation without its email: withdraw it so a retry starts clean.
+        state.store.revoke_invites(org_id, &email, now).await?;
+        return Err(e);
+    }
     Ok(SentInvite { invite, link })
 }
 
@@ -128,8 +132,5 @@ async fn send_email(state: &AppState, org: &OrgRow, to: &str, inviter: Option<&s
         link,
         "The link is valid for 7 days. If you did not expect this invitation, ignore this email.",
     );
-    crate::email::enqueue(state, to, &content).await.map_err(|e| {
-        tracing::error!(error = %e, "could not queue the invitation email");
-        OrgError::Invalid("the invitation email could not be queued; try again".into())
-    })
+    Ok(crate::email::enqueue(state, to, &content).await?)
 }

@@ -27,6 +27,9 @@ pub enum OrgError {
     Invalid(String),
     #[error("this invitation is invalid, expired, or was already used")]
     InviteInvalid,
+    /// The invitation email could not be queued (the invitation was withdrawn).
+    #[error("the invitation email could not be queued: {0}")]
+    Email(#[from] crate::email::EmailError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

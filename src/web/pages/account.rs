@@ -2,7 +2,8 @@
 //! `/account/mfa`, `/account/sessions`. Every page needs a session; the sidebar is shown
 //! unless an administrator switched it off.
 
-use super::super::{csrf, render};
+use super::super::csrf::{self, CsrfOnly};
+use super::super::render;
 use super::hosted::{self, Look};
 use super::signup::{TokenQuery, capitalise, link_invalid};
 use super::{csrf_failure, current_session, internal_error};
@@ -332,11 +333,6 @@ pub async fn revoke_session(req: HttpRequest, state: web::Data<AppState>, form: 
         Err(e) => Err(AccountError::Store(e)),
     };
     outcome(&req, &state, &s, &u, "sessions", result).await
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: Option<String>,
 }
 
 pub async fn revoke_others(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfOnly>) -> HttpResponse {

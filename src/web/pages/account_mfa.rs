@@ -1,6 +1,7 @@
 //! `/account/mfa`: turn TOTP on (QR code, first code, recovery codes) or off.
 
-use super::super::{csrf, render};
+use super::super::csrf::{self, CsrfOnly};
+use super::super::render;
 use super::account::{Render, render_account, signed_in};
 use super::hosted::{self, Look};
 use super::mfa_login::RecoveryCodesPage;
@@ -33,11 +34,6 @@ pub struct CodeForm {
     csrf_token: Option<String>,
     #[serde(default)]
     code: String,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: Option<String>,
 }
 
 pub async fn mfa_start(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfOnly>) -> HttpResponse {

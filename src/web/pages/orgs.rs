@@ -2,7 +2,8 @@
 //! leave, pending invites, accepting an invitation. Every action is checked by the org
 //! service's membership rules; refusals render a 403 page that says why.
 
-use super::super::{csrf, render};
+use super::super::csrf::{self, CsrfOnly};
+use super::super::render;
 use super::hosted;
 use super::{csrf_failure, current_session, internal_error};
 use crate::auth::login::{self, Continuation};
@@ -81,6 +82,7 @@ fn org_error(e: OrgError) -> HttpResponse {
         OrgError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
         OrgError::Invalid(_) => (StatusCode::BAD_REQUEST, "That did not work"),
         OrgError::InviteInvalid => (StatusCode::GONE, "Invitation not valid"),
+        OrgError::Email(inner) => return internal_error(inner),
         OrgError::Store(inner) => return internal_error(inner),
     };
     render::error_page(status, title, &e.to_string(), None)
@@ -93,11 +95,6 @@ fn login_redirect(return_to: &str) -> HttpResponse {
 
 fn back_to(org_id: &str, done: &str) -> HttpResponse {
     render::redirect(&format!("/orgs/{org_id}?done={done}"), StatusCode::SEE_OTHER, Vec::new())
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: Option<String>,
 }
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
