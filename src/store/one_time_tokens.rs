@@ -33,4 +33,11 @@ impl Store {
             .bind(now).bind(token_hash).bind(purpose).execute(pool).await)?;
         Ok(done == 1)
     }
+
+    /// Gives a taken token back when the work it guarded was refused (it may be tried again).
+    pub async fn release_one_time_token(&self, token_hash: &str, purpose: &str) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query("UPDATE one_time_tokens SET used_at = NULL WHERE token_hash = $1 AND purpose = $2")
+            .bind(token_hash).bind(purpose).execute(pool).await)?;
+        Ok(())
+    }
 }

@@ -73,6 +73,11 @@ both_backends! {
         let token = form_value(&html, "token").expect("token");
         let short = app.browser.post(app.url("/setup")).form(&[("csrf_token", csrf.as_str()), ("token", token.as_str()), ("email", "admin@example.com"), ("password", "short")]).send().await.expect("post");
         assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+        // An address already in use is refused, and the link still works afterwards.
+        app.create_user("taken@example.com").await;
+        let taken = app.browser.post(app.url("/setup")).form(&[("csrf_token", csrf.as_str()), ("token", token.as_str()), ("email", "taken@example.com"), ("password", PASSWORD)]).send().await.expect("post");
+        assert_eq!(taken.status(), StatusCode::BAD_REQUEST);
+        assert!(taken.text().await.expect("html").contains("already exists"));
         let res = app.browser.post(app.url("/setup")).form(&[("csrf_token", csrf.as_str()), ("token", token.as_str()), ("email", "admin@example.com"), ("password", PASSWORD)]).send().await.expect("post");
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert!(app.get("/account").await.text().await.expect("home").contains("admin@example.com"));
@@ -80,6 +85,20 @@ both_backends! {
         // The link is single use, and no new link is printed once an admin exists.
         assert_eq!(app.get(&link).await.status(), StatusCode::NOT_FOUND);
         assert!(gatehouse::web::setup_link(&app.state).await.expect("store").is_none());
+    }
+
+    async fn first_admin_enrols_mfa_when_it_is_required(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.set_setting("require_mfa", "true").await;
+        let link = gatehouse::web::setup_link(&app.state).await.expect("store").expect("no admin yet");
+        let html = app.get(&link).await.text().await.expect("html");
+        let csrf = form_value(&html, "csrf_token").expect("csrf");
+        let token = form_value(&html, "token").expect("token");
+        let res = app.browser.post(app.url("/setup")).form(&[("csrf_token", csrf.as_str()), ("token", token.as_str()), ("email", "admin@example.com"), ("password", PASSWORD)]).send().await.expect("post");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/login/mfa/enrol");
+        assert_ne!(app.get("/account").await.status(), StatusCode::OK, "no session before enrolment");
+        assert_eq!(app.state.store.count_admins().await.expect("count"), 1);
     }
 
     async fn health_readiness_metrics_and_not_found(backend: Backend) {

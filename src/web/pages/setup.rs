@@ -1,8 +1,9 @@
 //! First-run set-up: the one-time link printed at start-up creates the first admin.
 
-use super::super::{cookies, csrf, render};
+use super::super::{csrf, render};
+use super::hosted;
 use super::{csrf_failure, internal_error};
-use crate::auth::session::{self, SessionContext};
+use crate::auth::login::{self, Continuation};
 use crate::crypto;
 use crate::state::AppState;
 use crate::users::{self, CreateUser, UserError};
@@ -66,11 +67,23 @@ pub struct SetupForm {
     password: String,
 }
 
+fn setup_refused(req: &HttpRequest, state: &AppState, form: &SetupForm, message: &str) -> HttpResponse {
+    let csrf = csrf::issue(req, state);
+    let page = SetupPage { csrf_token: &csrf.form_value, token: &form.token, email: form.email.trim(), error: Some(message) };
+    render::page(StatusCode::BAD_REQUEST, &page, csrf.new_cookie.into_iter().collect())
+}
+
+/// Creates the first admin. The link is taken before the account is created, so two
+/// submissions cannot both create an admin; a refused account gives the link back.
 pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<SetupForm>) -> HttpResponse {
     if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
         return csrf_failure();
     }
-    match token_is_live(&state, &form.token).await {
+    if let Err(e) = users::normalize_email(&form.email).and_then(|_| users::check_password_policy(&form.password)) {
+        return setup_refused(&req, &state, &form, &e.to_string());
+    }
+    let token_hash = crypto::sha256_hex(&form.token);
+    match state.store.use_one_time_token(&token_hash, SETUP_PURPOSE, state.clock.now()).await {
         Ok(true) => {}
         Ok(false) => return invalid_link(),
         Err(e) => return internal_error(&e),
@@ -82,27 +95,28 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, form: we
         is_admin: true,
         ..Default::default()
     };
-    let user_id = match users::create(&state.store, &state.hasher, &state.clock, input).await {
-        Ok(id) => id,
+    let user = match users::create(&state.store, &state.hasher, &state.clock, input).await {
+        Ok(id) => match state.store.user_by_id(&id).await {
+            Ok(Some(u)) => u,
+            Ok(None) => return internal_error(&"the new admin vanished"),
+            Err(e) => return internal_error(&e),
+        },
         Err(e @ (UserError::Invalid(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
-            let csrf = csrf::issue(&req, &state);
-            let message = e.to_string();
-            let page = SetupPage { csrf_token: &csrf.form_value, token: &form.token, email: form.email.trim(), error: Some(&message) };
-            return render::page(StatusCode::BAD_REQUEST, &page, csrf.new_cookie.into_iter().collect());
+            if let Err(release) = state.store.release_one_time_token(&token_hash, SETUP_PURPOSE).await {
+                return internal_error(&release);
+            }
+            return setup_refused(&req, &state, &form, &e.to_string());
         }
         Err(e @ (UserError::Password(_) | UserError::Store(_))) => return internal_error(&e),
     };
-    match state.store.use_one_time_token(&crypto::sha256_hex(&form.token), SETUP_PURPOSE, state.clock.now()).await {
-        Ok(true) => {}
-        Ok(false) => return invalid_link(),
-        Err(e) => return internal_error(&e),
-    }
-    let ctx = SessionContext { user_agent: None, ip: None };
-    match session::create(&state.store, &state.clock, state.settings.session_ttl, &user_id, "password", ctx).await {
-        Ok(new) => {
-            let cookie = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
-            render::redirect("/account", StatusCode::SEE_OTHER, vec![cookie])
-        }
+    // The same steps as any password login, so an MFA requirement set before the first
+    // admin exists (`gatehouse settings set require_mfa true`) applies to it too.
+    let a = hosted::admin(&state).await;
+    let cont = Continuation { request: None, redirect: Some("/account".into()) };
+    let ip = hosted::client_ip(&req);
+    let ctx = hosted::session_context(&req, ip.as_deref());
+    match login::after_first_factor(&state, &a, &user, login::PASSWORD, &cont, None, ctx).await {
+        Ok(step) => hosted::finish_login(&req, &state, &a, step, &cont).await,
         Err(e) => internal_error(&e),
     }
 }
