@@ -222,6 +222,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 username: args.username,
                 email_verified: args.email_verified,
                 is_admin: args.admin,
+                ..Default::default()
             };
             let id = users::create(&state.store, &state.hasher, &state.clock, input).await?;
             print(json!({ "user_id": id }));

@@ -5,6 +5,7 @@
 use crate::crypto;
 use crate::state::AppState;
 use crate::store::{MagicLinkRow, StoreError, UserRow};
+use crate::users::signup_params::SignupParams;
 use crate::users::{self, CreateUser, UserError};
 
 pub const PATH: &str = "/magic-link";
@@ -33,24 +34,39 @@ pub enum MagicLinkError {
     Store(#[from] StoreError),
 }
 
-/// Creates a magic link and returns its URL. `None` arguments take PropelAuth's defaults:
-/// 24 hours, create the user if missing, single use, no interstitial.
-#[allow(clippy::too_many_arguments)]
-pub async fn create(
-    state: &AppState,
-    email: &str,
-    redirect_to_url: Option<&str>,
-    expires_in_hours: Option<i64>,
-    create_new_user_if_one_doesnt_exist: Option<bool>,
-    expire_after_first_use: Option<bool>,
-    requires_interstitial: Option<bool>,
-) -> Result<String, MagicLinkError> {
-    let email = users::normalize_email(email).map_err(|_| MagicLinkError::InvalidEmail(email.trim().to_string()))?;
-    let hours = expires_in_hours.unwrap_or(DEFAULT_HOURS);
+/// A magic link to mint. `None` fields take PropelAuth's defaults: 24 hours, create the
+/// user if missing, single use, no interstitial.
+#[derive(Clone, Debug, Default)]
+pub struct NewLink {
+    pub email: String,
+    pub redirect_to_url: Option<String>,
+    pub expires_in_hours: Option<i64>,
+    pub create_new_user_if_one_doesnt_exist: Option<bool>,
+    pub expire_after_first_use: Option<bool>,
+    pub requires_interstitial: Option<bool>,
+    /// Recorded on the user the link creates (ignored when the user already exists).
+    pub signup_params: SignupParams,
+}
+
+/// What `mint` stores, defaults applied.
+struct LinkSpec<'a> {
+    email: &'a str,
+    redirect: Option<&'a str>,
+    ttl: i64,
+    create_user: bool,
+    single_use: bool,
+    interstitial: bool,
+    signup_params: Option<&'a SignupParams>,
+}
+
+/// Creates a magic link and returns its URL.
+pub async fn create(state: &AppState, link: NewLink) -> Result<String, MagicLinkError> {
+    let email = users::normalize_email(&link.email).map_err(|_| MagicLinkError::InvalidEmail(link.email.trim().to_string()))?;
+    let hours = link.expires_in_hours.unwrap_or(DEFAULT_HOURS);
     if !(1..=MAX_HOURS).contains(&hours) {
         return Err(MagicLinkError::InvalidExpiry);
     }
-    let redirect = redirect_to_url.map(str::trim).filter(|r| !r.is_empty());
+    let redirect = link.redirect_to_url.as_deref().map(str::trim).filter(|r| !r.is_empty());
     if let Some(r) = redirect {
         let is_path = r.starts_with('/') && !r.starts_with("//");
         let is_url = url::Url::parse(r).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
@@ -58,36 +74,37 @@ pub async fn create(
             return Err(MagicLinkError::InvalidRedirect);
         }
     }
-    let create_user = create_new_user_if_one_doesnt_exist.unwrap_or(true);
+    let create_user = link.create_new_user_if_one_doesnt_exist.unwrap_or(true);
     if !create_user && state.store.user_by_email(&email).await?.is_none() {
         return Err(MagicLinkError::UserNotFound);
     }
-    mint(state, &email, redirect, hours * 3600, create_user, expire_after_first_use.unwrap_or(true), requires_interstitial.unwrap_or(false))
-        .await
+    let spec = LinkSpec {
+        email: &email,
+        redirect,
+        ttl: hours * 3600,
+        create_user,
+        single_use: link.expire_after_first_use.unwrap_or(true),
+        interstitial: link.requires_interstitial.unwrap_or(false),
+        signup_params: Some(&link.signup_params).filter(|p| !p.is_empty()),
+    };
+    mint(state, spec).await
 }
 
-async fn mint(
-    state: &AppState,
-    email: &str,
-    redirect: Option<&str>,
-    ttl: i64,
-    create_user: bool,
-    single_use: bool,
-    interstitial: bool,
-) -> Result<String, MagicLinkError> {
+async fn mint(state: &AppState, spec: LinkSpec<'_>) -> Result<String, MagicLinkError> {
     let secret = crypto::random_secret();
     let now = state.clock.now();
     state
         .store
         .insert_magic_link(&MagicLinkRow {
             token_hash: crypto::sha256_hex(&secret),
-            email: email.to_string(),
-            redirect_to: redirect.map(str::to_string),
-            create_user,
-            single_use,
-            interstitial,
+            email: spec.email.to_string(),
+            redirect_to: spec.redirect.map(str::to_string),
+            create_user: spec.create_user,
+            single_use: spec.single_use,
+            interstitial: spec.interstitial,
+            signup_query_parameters: spec.signup_params.map(SignupParams::to_json),
             created_at: now,
-            expires_at: now + ttl,
+            expires_at: now + spec.ttl,
             used_at: None,
         })
         .await?;
@@ -100,7 +117,16 @@ pub async fn request_from_login(state: &AppState, email: &str, continue_to: Opti
     let Ok(email) = users::normalize_email(email) else { return Ok(()) };
     let Some(user) = state.store.user_by_email(&email).await?.filter(|u| u.enabled) else { return Ok(()) };
     let look = crate::admin_settings::load(&state.store).await?;
-    let url = mint(state, &user.email, continue_to, look.magic_link_hours * 3600, false, true, false).await?;
+    let spec = LinkSpec {
+        email: &user.email,
+        redirect: continue_to,
+        ttl: look.magic_link_hours * 3600,
+        create_user: false,
+        single_use: true,
+        interstitial: false,
+        signup_params: None,
+    };
+    let url = mint(state, spec).await?;
     let hours = look.magic_link_hours;
     let content = crate::email::action_email(
         "Your sign-in link",
@@ -132,7 +158,8 @@ pub async fn redeem(state: &AppState, secret: &str) -> Result<(UserRow, Option<S
     let user = match state.store.user_by_email(&link.email).await? {
         Some(u) => u,
         None if link.create_user => {
-            let input = CreateUser { email: link.email.clone(), email_verified: true, ..CreateUser::default() };
+            let signup_params = SignupParams::parse_stored(link.signup_query_parameters.as_deref());
+            let input = CreateUser { email: link.email.clone(), email_verified: true, signup_params, ..CreateUser::default() };
             let id = users::create(&state.store, &state.hasher, &state.clock, input).await?;
             state.store.user_by_id(&id).await?.ok_or(MagicLinkError::Invalid)?
         }

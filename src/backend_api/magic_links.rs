@@ -3,6 +3,7 @@
 use super::BackendError;
 use crate::auth::magic_link::{self, MagicLinkError};
 use crate::state::AppState;
+use crate::users::signup_params::SignupParams;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -12,7 +13,7 @@ pub struct CreateMagicLinkRequest {
     pub redirect_to_url: Option<String>,
     pub expires_in_hours: Option<i64>,
     pub create_new_user_if_one_doesnt_exist: Option<bool>,
-    /// Accepted for compatibility; Gatehouse does not record signup query parameters for links.
+    /// Recorded on the user the link creates: an object of strings.
     pub user_signup_query_parameters: Option<Value>,
     pub expire_after_first_use: Option<bool>,
     pub requires_interstitial: Option<bool>,
@@ -32,16 +33,19 @@ fn link_error(e: MagicLinkError) -> BackendError {
 
 pub async fn create(state: &AppState, r: CreateMagicLinkRequest) -> Result<Value, BackendError> {
     let email = r.email.ok_or_else(|| BackendError::field("email", "required"))?;
-    let url = magic_link::create(
-        state,
-        &email,
-        r.redirect_to_url.as_deref(),
-        r.expires_in_hours,
-        r.create_new_user_if_one_doesnt_exist,
-        r.expire_after_first_use,
-        r.requires_interstitial,
-    )
-    .await
-    .map_err(link_error)?;
+    let signup_params = match r.user_signup_query_parameters.as_ref().filter(|v| !v.is_null()) {
+        Some(v) => SignupParams::from_json(v).map_err(|m| BackendError::field("user_signup_query_parameters", m))?,
+        None => SignupParams::default(),
+    };
+    let link = magic_link::NewLink {
+        email,
+        redirect_to_url: r.redirect_to_url,
+        expires_in_hours: r.expires_in_hours,
+        create_new_user_if_one_doesnt_exist: r.create_new_user_if_one_doesnt_exist,
+        expire_after_first_use: r.expire_after_first_use,
+        requires_interstitial: r.requires_interstitial,
+        signup_params,
+    };
+    let url = magic_link::create(state, link).await.map_err(link_error)?;
     Ok(json!({ "url": url }))
 }

@@ -205,7 +205,7 @@ pub async fn create(state: &AppState, r: CreateUserRequest) -> Result<Value, Bac
         last_name: r.last_name,
         username: r.username,
         email_verified: r.email_confirmed,
-        is_admin: false,
+        ..Default::default()
     };
     let id = users::create(&state.store, &state.hasher, &state.clock, input).await.map_err(user_error)?;
     if r.send_email_to_confirm_email_address && !r.email_confirmed {
@@ -463,6 +463,7 @@ pub async fn migrate(state: &AppState, r: MigrateUserRequest) -> Result<Value, B
             last_name: last.as_deref(),
             username: username.as_deref(),
             is_admin: false,
+            signup_query_parameters: "{}",
             now: state.clock.now(),
         })
         .await

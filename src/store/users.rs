@@ -80,6 +80,8 @@ pub struct NewUser<'a> {
     pub last_name: Option<&'a str>,
     pub username: Option<&'a str>,
     pub is_admin: bool,
+    /// JSON object of strings (`{}` when the signup carried none).
+    pub signup_query_parameters: &'a str,
     pub now: i64,
 }
 
@@ -93,10 +95,10 @@ const USER_FILTER: &str = "($1 IS NULL OR LOWER(email) LIKE $1 ESCAPE '\\' OR LO
 impl Store {
     pub async fn insert_user(&self, u: &NewUser<'_>) -> Result<(), StoreError> {
         exec!(&self.db, pool => sqlx::query(
-            "INSERT INTO users (id, email, email_verified, password_hash, first_name, last_name, username, is_admin, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)")
+            "INSERT INTO users (id, email, email_verified, password_hash, first_name, last_name, username, is_admin, \
+             signup_query_parameters, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)")
             .bind(u.id).bind(u.email).bind(u.email_verified).bind(u.password_hash).bind(u.first_name)
-            .bind(u.last_name).bind(u.username).bind(u.is_admin).bind(u.now)
+            .bind(u.last_name).bind(u.username).bind(u.is_admin).bind(u.signup_query_parameters).bind(u.now)
             .execute(pool).await)?;
         Ok(())
     }

@@ -97,6 +97,8 @@ pub struct Signup {
     pub password: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// The query string of the signup page the user came through.
+    pub signup_params: super::signup_params::SignupParams,
 }
 
 impl std::fmt::Debug for Signup {
@@ -122,6 +124,7 @@ pub async fn signup(state: &AppState, look: &AdminSettings, input: Signup, ip: O
         password: Some(input.password),
         first_name: input.first_name,
         last_name: input.last_name,
+        signup_params: input.signup_params,
         ..CreateUser::default()
     };
     match super::create(&state.store, &state.hasher, &state.clock, create).await {

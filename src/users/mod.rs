@@ -2,6 +2,7 @@
 //! account flows live in `account`.
 
 pub mod account;
+pub mod signup_params;
 
 use crate::auth::password::{PasswordError, PasswordHasher};
 use crate::clock::Clock;
@@ -63,6 +64,7 @@ pub struct CreateUser {
     pub username: Option<String>,
     pub email_verified: bool,
     pub is_admin: bool,
+    pub signup_params: signup_params::SignupParams,
 }
 
 impl std::fmt::Debug for CreateUser {
@@ -90,6 +92,7 @@ pub async fn create(store: &Store, hasher: &PasswordHasher, clock: &Clock, input
         return Err(UserError::Invalid("the username must be at most 64 characters, without spaces".into()));
     }
     let id = uuid::Uuid::new_v4().to_string();
+    let signup_query_parameters = input.signup_params.to_json();
     store
         .insert_user(&NewUser {
             id: &id,
@@ -100,6 +103,7 @@ pub async fn create(store: &Store, hasher: &PasswordHasher, clock: &Clock, input
             last_name: clean(&input.last_name),
             username: clean(&input.username),
             is_admin: input.is_admin,
+            signup_query_parameters: &signup_query_parameters,
             now: clock.now(),
         })
         .await?;

@@ -377,6 +377,29 @@ both_backends! {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
+    async fn magic_link_signup_query_parameters_reach_the_user_it_creates(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let api = Api::new(&app).await;
+        for bad in [json!("utm=a"), json!({"utm": 1}), json!(["a"])] {
+            let (status, body) = api.call("POST", "/magic_link", Some(json!({"email": "q@example.com", "user_signup_query_parameters": bad}))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+            assert!(body["user_signup_query_parameters"][0].is_string(), "{body}");
+        }
+        let params = json!({"utm_source": "newsletter", "ref": "friend-42"});
+        let (status, body) = api.call("POST", "/magic_link", Some(json!({"email": "q@example.com", "user_signup_query_parameters": params}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(app.state.store.user_by_email("q@example.com").await.expect("db").is_none(), "created when used");
+        assert_eq!(browser().get(body["url"].as_str().expect("url")).send().await.expect("get").status(), StatusCode::SEE_OTHER);
+        let user = app.state.store.user_by_email("q@example.com").await.expect("db").expect("created by the link");
+        let (_, q) = api.call("GET", &format!("/user/{}/signup_query_parameters", user.id), None).await;
+        assert_eq!(q, json!({"user_signup_query_parameters": params}));
+        // An existing user keeps what it signed up with.
+        let (_, body) = api.call("POST", "/magic_link", Some(json!({"email": "q@example.com", "user_signup_query_parameters": {"utm_source": "other"}}))).await;
+        assert_eq!(browser().get(body["url"].as_str().expect("url")).send().await.expect("get").status(), StatusCode::SEE_OTHER);
+        let (_, q) = api.call("GET", &format!("/user/{}/signup_query_parameters", user.id), None).await;
+        assert_eq!(q, json!({"user_signup_query_parameters": params}));
+    }
+
     async fn rate_limits_answer_429_with_json(backend: Backend) {
         let app = spawn_app_with(backend, &[("GATEHOUSE_BACKEND_API_RATE_LIMIT", "3")]).await;
         let api = Api::new(&app).await;

@@ -158,7 +158,7 @@ impl TestApp {
             last_name: Some("Liddell".into()),
             username: Some(email.split('@').next().expect("local part").into()),
             email_verified: true,
-            is_admin: false,
+            ..Default::default()
         };
         users::create(&self.state.store, &self.state.hasher, &self.clock, input).await.expect("user created")
     }

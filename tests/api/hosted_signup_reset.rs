@@ -49,6 +49,22 @@ both_backends! {
         assert!(res.text().await.expect("html").contains("expired or was already used"));
     }
 
+    async fn signup_page_query_parameters_are_recorded(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let html = app.get("/signup?utm_source=ads&ref=7").await.text().await.expect("html");
+        assert!(html.contains(r#"action="/signup?ref=7&#38;utm_source=ads""#), "the form posts back to its own query: {html}");
+        let fields = [("email", "utm@example.com"), ("password", PASSWORD)];
+        assert_eq!(app.post_form("/signup?ref=7&utm_source=ads", &fields).await.status(), StatusCode::OK);
+        let user = app.state.store.user_by_email("utm@example.com").await.expect("db").expect("user");
+        let stored: serde_json::Value = serde_json::from_str(&user.signup_query_parameters).expect("json");
+        assert_eq!(stored, serde_json::json!({"ref": "7", "utm_source": "ads"}));
+        // Without a query string the form posts to the bare path and records nothing.
+        assert!(app.get("/signup").await.text().await.expect("html").contains(r#"action="/signup""#));
+        signup(&app, "plain@example.com").await;
+        let plain = app.state.store.user_by_email("plain@example.com").await.expect("db").expect("user");
+        assert_eq!(plain.signup_query_parameters, "{}");
+    }
+
     async fn signup_with_a_taken_address_looks_the_same(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;

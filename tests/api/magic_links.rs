@@ -2,14 +2,14 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use gatehouse::auth::magic_link::{self, MagicLinkError};
+use gatehouse::auth::magic_link::{self, MagicLinkError, NewLink};
 use reqwest::StatusCode;
 
 both_backends! {
     async fn minted_link_logs_in_once_and_redirects(backend: Backend) {
         let app = spawn_app(backend).await;
         let id = app.create_user("alice@example.com").await;
-        let url = magic_link::create(&app.state, "alice@example.com", Some("https://app.example/welcome"), Some(2), None, None, None).await.expect("link");
+        let url = magic_link::create(&app.state, NewLink { email: "alice@example.com".into(), redirect_to_url: Some("https://app.example/welcome".into()), expires_in_hours: Some(2), ..NewLink::default() }).await.expect("link");
         assert!(url.starts_with(&format!("{}/magic-link?token=", app.issuer)), "{url}");
         let res = app.get(&url).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -26,7 +26,7 @@ both_backends! {
     async fn reusable_links_and_expiry(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;
-        let url = magic_link::create(&app.state, "alice@example.com", None, Some(1), Some(false), Some(false), None).await.expect("link");
+        let url = magic_link::create(&app.state, NewLink { email: "alice@example.com".into(), expires_in_hours: Some(1), create_new_user_if_one_doesnt_exist: Some(false), expire_after_first_use: Some(false), ..NewLink::default() }).await.expect("link");
         assert_eq!(location(&browser().get(&url).send().await.expect("get")), "/account");
         assert_eq!(location(&browser().get(&url).send().await.expect("get")), "/account", "expire_after_first_use=false");
         app.clock.advance(3601);
@@ -36,7 +36,7 @@ both_backends! {
     async fn interstitial_needs_a_click(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;
-        let url = magic_link::create(&app.state, "alice@example.com", None, None, None, None, Some(true)).await.expect("link");
+        let url = magic_link::create(&app.state, NewLink { email: "alice@example.com".into(), requires_interstitial: Some(true), ..NewLink::default() }).await.expect("link");
         // A scanner fetching the link twice uses nothing up.
         for _ in 0..2 {
             let res = app.get(&url).await;
@@ -52,12 +52,12 @@ both_backends! {
 
     async fn creating_users_and_refusals(backend: Backend) {
         let app = spawn_app(backend).await;
-        let err = magic_link::create(&app.state, "new@example.com", None, None, Some(false), None, None).await.unwrap_err();
+        let err = magic_link::create(&app.state, NewLink { email: "new@example.com".into(), create_new_user_if_one_doesnt_exist: Some(false), ..NewLink::default() }).await.unwrap_err();
         assert!(matches!(err, MagicLinkError::UserNotFound));
-        assert!(matches!(magic_link::create(&app.state, "not-an-email", None, None, None, None, None).await, Err(MagicLinkError::InvalidEmail(_))));
-        assert!(matches!(magic_link::create(&app.state, "a@example.com", None, Some(0), None, None, None).await, Err(MagicLinkError::InvalidExpiry)));
-        assert!(matches!(magic_link::create(&app.state, "a@example.com", Some("javascript:alert(1)"), None, None, None, None).await, Err(MagicLinkError::InvalidRedirect)));
-        let url = magic_link::create(&app.state, "New@Example.com", None, None, None, None, None).await.expect("link");
+        assert!(matches!(magic_link::create(&app.state, NewLink { email: "not-an-email".into(), ..NewLink::default() }).await, Err(MagicLinkError::InvalidEmail(_))));
+        assert!(matches!(magic_link::create(&app.state, NewLink { email: "a@example.com".into(), expires_in_hours: Some(0), ..NewLink::default() }).await, Err(MagicLinkError::InvalidExpiry)));
+        assert!(matches!(magic_link::create(&app.state, NewLink { email: "a@example.com".into(), redirect_to_url: Some("javascript:alert(1)".into()), ..NewLink::default() }).await, Err(MagicLinkError::InvalidRedirect)));
+        let url = magic_link::create(&app.state, NewLink { email: "New@Example.com".into(), ..NewLink::default() }).await.expect("link");
         assert!(app.state.store.user_by_email("new@example.com").await.expect("db").is_none(), "created on use, not on mint");
         assert_eq!(app.get(&url).await.status(), StatusCode::SEE_OTHER);
         let user = app.state.store.user_by_email("new@example.com").await.expect("db").expect("created");

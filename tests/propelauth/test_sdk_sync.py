@@ -292,7 +292,15 @@ def test_magic_links(server, auth, make_user):
     assert url.startswith(server.url + "/")
     assert requests.get(url, allow_redirects=False, timeout=10).status_code in (200, 302, 303)
     new_email = f"ml-{secrets.token_hex(3)}@example.com"
-    assert auth.create_magic_link(new_email, user_signup_query_parameters={"utm": "a"}).url.startswith(server.url)
+    new_url = auth.create_magic_link(new_email, user_signup_query_parameters={"utm": "a"}).url
+    assert new_url.startswith(server.url)
+    assert auth.fetch_user_metadata_by_email(new_email) is None, "the link creates its user when used"
+    assert requests.get(new_url, allow_redirects=False, timeout=10).status_code == 303
+    new_user = auth.fetch_user_metadata_by_email(new_email)
+    assert auth.fetch_user_signup_query_params_by_user_id(new_user.user_id).user_signup_query_parameters == {"utm": "a"}
+    with pytest.raises(BadRequestException) as e:
+        auth.create_magic_link(new_email, user_signup_query_parameters={"utm": 1})
+    assert "user_signup_query_parameters" in e.value.field_to_errors
     with pytest.raises(BadRequestException) as e:
         auth.create_magic_link(f"nobody-{secrets.token_hex(3)}@example.com", create_new_user_if_one_doesnt_exist=False)
     assert "email" in e.value.field_to_errors

@@ -8,6 +8,7 @@ use crate::auth::abuse::AbuseError;
 use crate::auth::login::{self, Continuation};
 use crate::state::AppState;
 use crate::users::account::{self, AccountError, Signup};
+use crate::users::signup_params::SignupParams;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -22,6 +23,8 @@ struct SignupPage<'a> {
     last_name: &'a str,
     email: &'a str,
     error: Option<&'a str>,
+    /// The page's own query string (signup query parameters), kept on the form's action.
+    query: &'a str,
 }
 
 #[derive(Deserialize, Default)]
@@ -56,6 +59,7 @@ fn render_signup(
     error: Option<&str>,
 ) -> HttpResponse {
     let token = csrf::issue(req, state);
+    let query = SignupParams::from_query(req.query_string()).to_query();
     let page = SignupPage {
         look,
         csrf_token: &token.form_value,
@@ -63,6 +67,7 @@ fn render_signup(
         last_name: form.last_name.trim(),
         email: form.email.trim(),
         error,
+        query: &query,
     };
     render::page(status, &page, token.new_cookie.into_iter().collect())
 }
@@ -87,6 +92,7 @@ pub async fn signup_submit(req: HttpRequest, state: web::Data<AppState>, form: w
         password: form.password.clone(),
         first_name: Some(form.first_name.clone()),
         last_name: Some(form.last_name.clone()),
+        signup_params: SignupParams::from_query(req.query_string()),
     };
     let ip = hosted::client_ip(&req);
     match account::signup(&state, &a, input, ip.as_deref()).await {
