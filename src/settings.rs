@@ -72,6 +72,10 @@ pub struct Settings {
     pub key_publish_delay: i64,
     /// Backend API calls allowed per integration key per minute (0 = unlimited).
     pub backend_api_rate_limit: i64,
+    /// When set, a backend API call whose `X-Propelauth-url` header names another host than
+    /// the issuer's is refused (401), as PropelAuth refuses a key used with another project's
+    /// auth URL. Off by default; propelauth-py <= 4.2.1 sends no header and is never refused.
+    pub backend_api_check_auth_url: bool,
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -97,6 +101,7 @@ const KEYS: &[(&str, bool)] = &[
     ("key_refresh_seconds", false),
     ("key_publish_delay", false),
     ("backend_api_rate_limit", false),
+    ("backend_api_check_auth_url", false),
 ];
 
 fn env_name(key: &str) -> String {
@@ -235,6 +240,13 @@ impl Settings {
                     bad("GATEHOUSE_BACKEND_API_RATE_LIMIT", format!("`{s}` is not a whole number of calls per minute >= 0"))
                 })?,
             };
+        let backend_api_check_auth_url = match take("backend_api_check_auth_url").as_deref().map(str::trim) {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                return Err(bad("GATEHOUSE_BACKEND_API_CHECK_AUTH_URL", format!("`{other}` is not true or false")));
+            }
+        };
         Ok(Self {
             issuer,
             listen,
@@ -252,6 +264,7 @@ impl Settings {
             key_refresh_seconds,
             key_publish_delay,
             backend_api_rate_limit,
+            backend_api_check_auth_url,
             warnings,
         })
     }

@@ -400,6 +400,37 @@ both_backends! {
         assert_eq!(q, json!({"user_signup_query_parameters": params}));
     }
 
+    async fn auth_url_header_is_checked_when_enabled(backend: Backend) {
+        let app = spawn_app_with(backend, &[("GATEHOUSE_BACKEND_API_CHECK_AUTH_URL", "true")]).await;
+        let api = Api::new(&app).await;
+        let authority = app.issuer.split_once("://").expect("scheme").1.to_string();
+        let http = reqwest::Client::new();
+        let call = |header: Option<&str>, key: &str| {
+            let mut req = http.get(app.url("/api/backend/v1/user/query")).bearer_auth(key);
+            if let Some(h) = header {
+                req = req.header("X-Propelauth-url", h);
+            }
+            async move {
+                let res = req.send().await.expect("request");
+                let status = res.status();
+                (status, res.json::<Value>().await.expect("JSON"))
+            }
+        };
+        assert_eq!(call(Some(&authority), &api.key).await.0, StatusCode::OK, "this server's host");
+        assert_eq!(call(Some(&authority.to_uppercase()), &api.key).await.0, StatusCode::OK, "host names are case-insensitive");
+        assert_eq!(call(None, &api.key).await.0, StatusCode::OK, "propelauth-py <= 4.2.1 sends no header");
+        let (status, body) = call(Some("other-project.example.com"), &api.key).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["error_code"], "wrong_auth_url");
+        assert!(body["user_facing_error"].as_str().is_some_and(|m| m.contains(&authority)), "{body}");
+        // A bad key is still just a bad key.
+        assert_eq!(call(Some(&authority), "not-a-key").await.1["error_code"], "unauthorized");
+        // Off (the default), any header passes.
+        let open = spawn_app(backend).await;
+        let (status, _) = Api::new(&open).await.call("GET", "/user/query", None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
     async fn rate_limits_answer_429_with_json(backend: Backend) {
         let app = spawn_app_with(backend, &[("GATEHOUSE_BACKEND_API_RATE_LIMIT", "3")]).await;
         let api = Api::new(&app).await;

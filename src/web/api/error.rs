@@ -55,3 +55,11 @@ pub fn unauthorized() -> HttpResponse {
         .insert_header(("WWW-Authenticate", "Bearer"))
         .json(json!({ "error_code": "unauthorized", "user_facing_error": "Missing or invalid integration API key" }))
 }
+
+/// 401 for a live key used with another auth URL (`backend_api_check_auth_url`): to the SDK
+/// the key is wrong for the project it was configured with, which is what happened.
+pub fn wrong_auth_url(message: &str) -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header(("WWW-Authenticate", "Bearer"))
+        .json(json!({ "error_code": "wrong_auth_url", "user_facing_error": message }))
+}

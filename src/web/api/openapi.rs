@@ -294,7 +294,7 @@ pub fn document() -> Value {
             "responses": {
                 "200": { "description": "Success", "content": { "application/json": { "schema": r(ok) } } },
                 "400": error_response("Invalid request (field errors), or a feature Gatehouse does not offer (`error_code: feature_gated`)"),
-                "401": error_response("Missing, bad or revoked integration API key"),
+                "401": error_response("Missing, bad or revoked integration API key (or, with GATEHOUSE_BACKEND_API_CHECK_AUTH_URL, an X-Propelauth-url naming another host)"),
                 "404": error_response("Not found"),
                 "429": error_response("Rate limited; `wait_seconds` says for how long"),
             },
