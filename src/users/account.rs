@@ -6,7 +6,7 @@
 use super::{CreateUser, LoginError, UserError, authenticate, check_password_policy, normalize_email};
 use crate::admin_settings::{AdminSettings, SignupPolicy};
 use crate::auth::abuse::{self, AbuseError, Action};
-use crate::auth::account_tokens::{self, CHANGE_EMAIL, RESET_PASSWORD, VERIFY_EMAIL};
+use crate::auth::account_tokens::{self, CHANGE_EMAIL, MFA_DEVICE, RESET_PASSWORD, VERIFY_EMAIL};
 use crate::auth::audit;
 use crate::email::{self, EmailError};
 use crate::state::AppState;
@@ -77,10 +77,13 @@ where
     });
 }
 
+/// Mails a confirmation link. Earlier links stay valid until one of them is used (then all
+/// are retired), so two sends racing each other (signup and a resend) never leave the
+/// newest email holding a dead link. Each link names the address it was sent to.
 pub async fn send_verification(state: &AppState, user: &UserRow) -> Result<(), AccountError> {
     let look = crate::admin_settings::load(&state.store).await?;
-    state.store.retire_account_tokens(&user.id, VERIFY_EMAIL, state.clock.now()).await?;
-    let token = account_tokens::issue(state, &user.id, VERIFY_EMAIL, VERIFY_TTL, &serde_json::json!({})).await?;
+    let payload = serde_json::json!({ "email": user.email });
+    let token = account_tokens::issue(state, &user.id, VERIFY_EMAIL, VERIFY_TTL, &payload).await?;
     let content = email::action_email(
         "Confirm your email address",
         &[&format!("Welcome to {}. Confirm that {} is your email address to finish signing up.", look.product_name, user.email)],
@@ -157,8 +160,15 @@ pub async fn signup(state: &AppState, look: &AdminSettings, input: Signup, ip: O
 /// Uses a verification link; the caller then logs the user in (`email_confirmation_link`).
 pub async fn verify_email(state: &AppState, token: &str) -> Result<UserRow, AccountError> {
     let row = account_tokens::consume(state, token, VERIFY_EMAIL).await?.ok_or(AccountError::LinkInvalid)?;
-    state.store.set_user_email_verified(&row.user_id, state.clock.now()).await?;
-    state.store.user_by_id(&row.user_id).await?.filter(|u| u.enabled).ok_or(AccountError::LinkInvalid)
+    let user = state.store.user_by_id(&row.user_id).await?.filter(|u| u.enabled).ok_or(AccountError::LinkInvalid)?;
+    // A link confirms only the address it was mailed to, not one the account moved to since.
+    if row.payload_str("email").is_some_and(|sent_to| sent_to != user.email) {
+        return Err(AccountError::LinkInvalid);
+    }
+    let now = state.clock.now();
+    state.store.set_user_email_verified(&user.id, now).await?;
+    state.store.retire_account_tokens(&user.id, VERIFY_EMAIL, now).await?;
+    state.store.user_by_id(&user.id).await?.ok_or(AccountError::LinkInvalid)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +267,8 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
     state.store.set_user_password_hash(&user.id, &hash, now).await?;
     state.store.set_user_email_verified(&user.id, now).await?;
     state.store.delete_user_sessions(&user.id).await?;
+    // A reset often follows a compromise: devices remembered for MFA must prove the second factor again.
+    state.store.retire_account_tokens(&user.id, MFA_DEVICE, now).await?;
     state.store.clear_login_failures(&user.email, now).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.reset", &user.id, &serde_json::json!({})).await;
     Ok(user)
@@ -323,25 +335,42 @@ pub async fn request_email_change(state: &AppState, user: &UserRow, new_email: &
     Ok(email)
 }
 
+/// Applies a confirmed email change and tells the old address, so that a hijacked session
+/// moving the account to an attacker's address does not go unnoticed.
 pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<UserRow, AccountError> {
     let row = account_tokens::consume(state, token, CHANGE_EMAIL).await?.ok_or(AccountError::LinkInvalid)?;
     let email = row.payload_str("email").ok_or(AccountError::LinkInvalid)?;
+    let old = state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)?.email;
     state.store.set_user_email(&row.user_id, &email, state.clock.now()).await.map_err(|e| match e {
         StoreError::Conflict(_) => AccountError::EmailUnavailable,
         other => AccountError::Store(other),
     })?;
     audit::record_quietly(&state.store, &state.clock, &row.user_id, "email.changed", &row.user_id, &serde_json::json!({ "email": email }))
         .await;
+    let look = crate::admin_settings::load(&state.store).await?;
+    let content = email::action_email(
+        "Your email address was changed",
+        &[&format!("The email address of your {} account was changed from {old} to {email}.", look.product_name)],
+        "Reset your password",
+        &format!("{}/forgot-password", state.settings.issuer),
+        "If you made this change, there is nothing to do. If not, reset your password and contact your administrator.",
+    );
+    // The change itself has happened; a notice that cannot be queued is logged, not reported.
+    if let Err(e) = email::enqueue(state, &old, &content).await {
+        tracing::error!(error = %e, "could not queue the email-change notice");
+    }
     state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)
 }
 
-/// Changes the password and ends every other session.
+/// Changes the password, ends every other session and forgets the devices remembered for MFA.
 pub async fn change_password(state: &AppState, user: &UserRow, current: &str, new: &str, keep_session: &str) -> Result<(), AccountError> {
     check_current_password(state, user, current).await?;
     check_password_policy(new)?;
     let hash = state.hasher.hash(new).await.map_err(|e| AccountError::User(e.into()))?;
-    state.store.set_user_password_hash(&user.id, &hash, state.clock.now()).await?;
+    let now = state.clock.now();
+    state.store.set_user_password_hash(&user.id, &hash, now).await?;
     state.store.delete_other_sessions(&user.id, keep_session).await?;
+    state.store.retire_account_tokens(&user.id, MFA_DEVICE, now).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.changed", &user.id, &serde_json::json!({})).await;
     Ok(())
 }

@@ -124,6 +124,9 @@ both_backends! {
         assert_eq!(res.status(), StatusCode::OK);
         let u = app.state.store.user_by_id(&id).await.expect("db").expect("user");
         assert_eq!((u.email.as_str(), u.email_verified), ("alice@new.example", true));
+        let notice = app.email_to("alice@example.com", 1).await;
+        assert!(notice.subject.contains("email address was changed"), "{}", notice.subject);
+        assert!(notice.text_body.contains("alice@new.example"));
         assert_eq!(app.get(&link).await.status(), StatusCode::BAD_REQUEST);
         assert_eq!(app.submit_login_with(&browser(), "/login", "alice@new.example", PASSWORD).await.status(), StatusCode::SEE_OTHER);
     }

@@ -88,6 +88,11 @@ both_backends! {
         // Another browser is still challenged.
         let other = browser();
         assert_eq!(location(&app.submit_login_with(&other, "/login", "alice@example.com", PASSWORD).await), "/login/mfa");
+        // Changing the password forgets remembered devices, this one included.
+        let res = app.post_form("/account/password", &[("current_password", PASSWORD), ("new_password", "new password 123")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        app.post_form("/logout", &[]).await;
+        assert_eq!(location(&app.login("alice@example.com", "new password 123").await), "/login/mfa", "challenged again");
     }
 
     async fn wrong_codes_lock_the_account(backend: Backend) {
