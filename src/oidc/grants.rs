@@ -6,7 +6,7 @@ use super::scope;
 use super::tokens::{self, IdTokenInput, OrgClaims};
 use crate::crypto;
 use crate::state::AppState;
-use crate::store::{GrantRow, RefreshTokenRow, UserRow};
+use crate::store::{GrantRow, IssuedTokens, RefreshTokenRow, UserRow};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -69,7 +69,6 @@ async fn issue_for_user(
         None => OrgClaims::All(&orgs),
     };
     let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method, org_claims)?;
-    state.store.insert_access_token(&access.jti, &grant.id, access.expires_at).await?;
     let id_token = if scope::has(&grant.scope, "openid") {
         Some(tokens::id_token(
             state,
@@ -86,23 +85,29 @@ async fn issue_for_user(
     } else {
         None
     };
-    let refresh_token = if with_refresh && scope::has(&grant.scope, "offline_access") {
+    let refresh = (with_refresh && scope::has(&grant.scope, "offline_access")).then(|| {
         let token = crypto::random_secret();
         let now = state.clock.now();
-        state
-            .store
-            .insert_refresh_token(&RefreshTokenRow {
-                token_hash: crypto::sha256_hex(&token),
-                grant_id: grant.id.clone(),
-                created_at: now,
-                expires_at: now + state.settings.tokens.refresh_token_ttl,
-                rotated_at: None,
-            })
-            .await?;
-        Some(token)
-    } else {
-        None
-    };
+        let row = RefreshTokenRow {
+            token_hash: crypto::sha256_hex(&token),
+            grant_id: grant.id.clone(),
+            created_at: now,
+            expires_at: now + state.settings.tokens.refresh_token_ttl,
+            rotated_at: None,
+        };
+        (token, row)
+    });
+    state
+        .store
+        .record_issued_tokens(&IssuedTokens {
+            new_grant: None,
+            grant_id: &grant.id,
+            access_jti: &access.jti,
+            access_expires_at: access.expires_at,
+            refresh: refresh.as_ref().map(|(_, row)| row),
+        })
+        .await?;
+    let refresh_token = refresh.map(|(token, _)| token);
     Ok(TokenResponse {
         access_token: access.token,
         token_type: "Bearer",
@@ -216,23 +221,28 @@ async fn client_credentials(
     }
     let scope = scope::join(&scopes);
     let now = state.clock.now();
-    let grant_id = uuid::Uuid::new_v4().to_string();
+    let grant = GrantRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        client_id: client.client.id.clone(),
+        user_id: None,
+        scope: scope.clone(),
+        auth_time: None,
+        login_method: None,
+        active_org_id: None,
+        created_at: now,
+        revoked_at: None,
+    };
+    let access = tokens::client_access_token(state, &client.client.id, &scope)?;
     state
         .store
-        .insert_grant(&GrantRow {
-            id: grant_id.clone(),
-            client_id: client.client.id.clone(),
-            user_id: None,
-            scope: scope.clone(),
-            auth_time: None,
-            login_method: None,
-            active_org_id: None,
-            created_at: now,
-            revoked_at: None,
+        .record_issued_tokens(&IssuedTokens {
+            new_grant: Some(&grant),
+            grant_id: &grant.id,
+            access_jti: &access.jti,
+            access_expires_at: access.expires_at,
+            refresh: None,
         })
         .await?;
-    let access = tokens::client_access_token(state, &client.client.id, &scope)?;
-    state.store.insert_access_token(&access.jti, &grant_id, access.expires_at).await?;
     Ok(TokenResponse {
         access_token: access.token,
         token_type: "Bearer",

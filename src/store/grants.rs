@@ -48,6 +48,19 @@ pub struct RefreshTokenRow {
     pub rotated_at: Option<i64>,
 }
 
+/// What one token response hands out (see `Store::record_issued_tokens`).
+pub struct IssuedTokens<'a> {
+    /// A grant born with this response (client credentials); `None` when it already exists.
+    pub new_grant: Option<&'a GrantRow>,
+    pub grant_id: &'a str,
+    pub access_jti: &'a str,
+    pub access_expires_at: i64,
+    pub refresh: Option<&'a RefreshTokenRow>,
+}
+
+const INSERT_GRANT: &str = "INSERT INTO grants (id, client_id, user_id, scope, auth_time, login_method, active_org_id, created_at, revoked_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
 const GRANT_COLUMNS: &str = "id, client_id, user_id, scope, auth_time, login_method, active_org_id, created_at, revoked_at";
 
 impl Store {
@@ -71,9 +84,7 @@ impl Store {
     }
 
     pub async fn insert_grant(&self, g: &GrantRow) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query(
-            "INSERT INTO grants (id, client_id, user_id, scope, auth_time, login_method, active_org_id, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        exec!(&self.db, pool => sqlx::query(INSERT_GRANT)
             .bind(&g.id).bind(&g.client_id).bind(&g.user_id).bind(&g.scope).bind(g.auth_time).bind(&g.login_method)
             .bind(&g.active_org_id).bind(g.created_at).bind(g.revoked_at).execute(pool).await)?;
         Ok(())
@@ -122,10 +133,25 @@ impl Store {
         Ok(done == 1)
     }
 
-    pub async fn insert_refresh_token(&self, r: &RefreshTokenRow) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, rotated_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&r.token_hash).bind(&r.grant_id).bind(r.created_at).bind(r.expires_at).bind(r.rotated_at).execute(pool).await)?;
+    /// Records what one token response hands out in one transaction (one commit), so a
+    /// response is either wholly on record (revocable, introspectable) or not at all.
+    pub async fn record_issued_tokens(&self, t: &IssuedTokens<'_>) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await?;
+            if let Some(g) = t.new_grant {
+                sqlx::query(INSERT_GRANT)
+                    .bind(&g.id).bind(&g.client_id).bind(&g.user_id).bind(&g.scope).bind(g.auth_time).bind(&g.login_method)
+                    .bind(&g.active_org_id).bind(g.created_at).bind(g.revoked_at).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO access_tokens (jti, grant_id, expires_at) VALUES ($1, $2, $3)")
+                .bind(t.access_jti).bind(t.grant_id).bind(t.access_expires_at).execute(&mut *tx).await?;
+            if let Some(r) = t.refresh {
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, rotated_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&r.token_hash).bind(&r.grant_id).bind(r.created_at).bind(r.expires_at).bind(r.rotated_at)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        }.await)?;
         Ok(())
     }
 
@@ -141,12 +167,6 @@ impl Store {
             "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL")
             .bind(now).bind(token_hash).execute(pool).await)?;
         Ok(done == 1)
-    }
-
-    pub async fn insert_access_token(&self, jti: &str, grant_id: &str, expires_at: i64) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query("INSERT INTO access_tokens (jti, grant_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(jti).bind(grant_id).bind(expires_at).execute(pool).await)?;
-        Ok(())
     }
 
     /// The grant behind an access token, if neither the token nor the grant is revoked.

@@ -25,7 +25,7 @@ pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::ClientRow;
 pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};
 pub use error::StoreError;
-pub use grants::{AuthCodeRow, AuthRequestRow, GrantRow, RefreshTokenRow};
+pub use grants::{AuthCodeRow, AuthRequestRow, GrantRow, IssuedTokens, RefreshTokenRow};
 pub use integration_keys::IntegrationKeyRow;
 pub use magic_links::MagicLinkRow;
 pub use mfa::MfaRow;
