@@ -39,6 +39,7 @@ struct FormPostPage<'a> {
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
+    look: &'a pages::hosted::Look,
     client_name: &'a str,
     email: &'a str,
     scopes: &'a [String],
@@ -72,7 +73,9 @@ async fn render_outcome(req: &HttpRequest, state: &AppState, outcome: Outcome) -
                 Err(e) => return pages::internal_error(&e),
             };
             let token = csrf::issue(req, state);
+            let look = pages::hosted::Look::from(&pages::hosted::admin(state).await);
             let page = ConsentPage {
+                look: &look,
                 client_name: &client_name,
                 email: &email,
                 scopes: &scopes,

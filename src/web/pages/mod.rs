@@ -3,7 +3,7 @@
 
 mod account;
 mod account_mfa;
-mod hosted;
+pub(crate) mod hosted;
 mod login;
 mod logout;
 mod magic_link;

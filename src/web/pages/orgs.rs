@@ -4,7 +4,7 @@
 
 use super::super::csrf::{self, CsrfOnly};
 use super::super::render;
-use super::hosted;
+use super::hosted::{self, Look};
 use super::{csrf_failure, current_session, internal_error};
 use crate::auth::login::{self, Continuation};
 use crate::orgs::{self, Actor, OrgError, invites, membership, roles};
@@ -25,6 +25,8 @@ pub struct OrgItem {
 #[derive(Template)]
 #[template(path = "orgs.html")]
 struct OrgsPage<'a> {
+    look: &'a Look,
+    section: &'a str,
     orgs: Vec<OrgItem>,
     joinable: Vec<OrgItem>,
     can_create: bool,
@@ -43,6 +45,8 @@ pub struct MemberItem {
 #[derive(Template)]
 #[template(path = "org.html")]
 struct OrgPage<'a> {
+    look: &'a Look,
+    section: &'a str,
     org_id: &'a str,
     org_name: &'a str,
     my_role: &'a str,
@@ -64,6 +68,7 @@ struct OrgPage<'a> {
 #[derive(Template)]
 #[template(path = "invite_accept.html")]
 struct AcceptPage<'a> {
+    look: &'a Look,
     org_name: &'a str,
     role: &'a str,
     email: &'a str,
@@ -109,7 +114,10 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let can_create = matches!(state.store.user_can_create_orgs(&s.user_id).await, Ok(Some(true)));
     let token = csrf::issue(&req, &state);
+    let look = Look::from(&hosted::admin(&state).await);
     let page = OrgsPage {
+        look: &look,
+        section: "orgs",
         orgs: mine.into_iter().map(|(o, m)| OrgItem { id: o.id, name: o.name, url_safe_name: o.url_safe_name, role: m.role }).collect(),
         joinable: joinable
             .into_iter()
@@ -211,7 +219,10 @@ async fn render_org(
         _ => None,
     };
     let token = csrf::issue(req, state);
+    let look = Look::from(&hosted::admin(state).await);
     let page = OrgPage {
+        look: &look,
+        section: "orgs",
         org_id,
         org_name: &org.name,
         my_role: &me.role,
@@ -391,7 +402,9 @@ async fn render_accept(req: &HttpRequest, state: &AppState, token: &str, status:
         serde_urlencoded::to_string([("return_to", here.as_str()), ("login_hint", invite.email.as_str())]).unwrap_or_default()
     );
     let csrf = csrf::issue(req, state);
+    let look = Look::from(&hosted::admin(state).await);
     let page = AcceptPage {
+        look: &look,
         org_name: &org.name,
         role: &invite.role,
         email: &invite.email,
