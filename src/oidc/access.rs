@@ -39,11 +39,12 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<Map<String, Value
     let invalid = || OAuthError::new(ErrorCode::InvalidToken, "the access token is invalid, expired or revoked");
     let live = verify_access_token(state, token).await?.ok_or_else(invalid)?;
     let user_id = live.grant.user_id.as_deref().ok_or_else(invalid)?;
-    if !super::scope::has(&live.grant.scope, "openid") {
-        return Err(OAuthError::new(ErrorCode::InvalidToken, "the access token was not issued for scope openid"));
+    // The token's own scope decides (a refresh may have narrowed it below the grant's).
+    let scope = live.claims.get("scope").and_then(Value::as_str).unwrap_or("");
+    if !super::scope::has(scope, "openid") {
+        return Err(OAuthError::new(ErrorCode::InsufficientScope, "the access token was not issued for scope openid"));
     }
     let user = state.store.user_by_id(user_id).await?.filter(|u| u.enabled).ok_or_else(invalid)?;
-    let scope = live.claims.get("scope").and_then(Value::as_str).unwrap_or("");
     let orgs = if super::scope::has(scope, "orgs") { Some(crate::orgs::user_orgs(&state.store, &user.id).await?) } else { None };
     Ok(tokens::user_claims(state, &user, scope, orgs.as_ref()))
 }

@@ -85,7 +85,8 @@ fn error_response(req_redirect: &str, mode: ResponseMode, state: Option<&str>, i
     Outcome::Respond(ClientResponse { redirect_uri: req_redirect.to_string(), mode, params })
 }
 
-fn valid_pkce_value(v: &str) -> bool {
+/// RFC 7636 §4.1/§4.2: 43-128 characters of the unreserved set (challenges and verifiers alike).
+pub fn valid_pkce_value(v: &str) -> bool {
     (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
@@ -96,8 +97,12 @@ pub async fn start(state: &AppState, params: &[(String, String)], session: Optio
         let err = OAuthError::invalid_request(format!("parameter `{k}` is repeated"));
         return match (get(params, "client_id"), get(params, "redirect_uri")) {
             (Some(_), Some(_)) if k != "client_id" && k != "redirect_uri" && k != "response_mode" => {
+                // The target is trusted and unambiguous: answer the client there, echoing `state`
+                // (RFC 6749 §4.1.2.1) unless `state` itself is the repeated parameter.
+                let client_state = if k == "state" { None } else { get(params, "state") };
+                let mode = if get(params, "response_mode") == Some("form_post") { ResponseMode::FormPost } else { ResponseMode::Query };
                 match trusted_target(state, params).await {
-                    Ok((_, redirect)) => error_response(&redirect, ResponseMode::Query, None, issuer, &err),
+                    Ok((_, redirect)) => error_response(&redirect, mode, client_state, issuer, &err),
                     Err(e) => Outcome::ErrorPage(e),
                 }
             }
@@ -191,13 +196,9 @@ fn validate(
     let id_token_hint_sub = match get(params, "id_token_hint") {
         None => None,
         Some(hint) => {
-            let claims = state
-                .keys
-                .verify(hint)
-                .map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
-            let iss_ok = claims.get("iss").and_then(|v| v.as_str()) == Some(state.settings.issuer.as_str());
-            let sub = claims.get("sub").and_then(|v| v.as_str()).filter(|_| iss_ok);
-            Some(sub.ok_or_else(|| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?.to_string())
+            let claims = super::tokens::verify_id_token_hint(state, hint)
+                .ok_or_else(|| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
+            claims.get("sub").and_then(|v| v.as_str()).map(str::to_string)
         }
     };
     Ok(ValidRequest {
@@ -346,6 +347,11 @@ async fn decide(
     // max_age=0 demands a fresh login, like prompt=login.
     let too_old = req.max_age.is_some_and(|max| max == 0 || now - session.auth_time > max);
     let wrong_user = req.id_token_hint_sub.as_deref().is_some_and(|sub| sub != user.id);
+    if fresh && wrong_user {
+        // OIDC Core §3.1.2.1: the user who just logged in is not the one the client asked for.
+        let err = OAuthError::new(ErrorCode::LoginRequired, "the user who logged in is not the one in id_token_hint");
+        return respond(req.error(&issuer, err)).await;
+    }
     if !fresh && (req.prompts("login") || too_old || wrong_user) {
         if req.prompts("none") {
             let why = if wrong_user { "the logged-in user is not the one in id_token_hint" } else { "the login is older than max_age" };

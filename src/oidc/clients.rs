@@ -132,9 +132,12 @@ impl ClientRow {
     }
 
     /// Registered post-logout URIs plus the client's redirect URIs (Streamlit sends its
-    /// callback URI), all by exact match.
+    /// callback URI), all by exact match: RP-Initiated Logout §3 allows no patterns, so a
+    /// `?*` redirect pattern never admits a post-logout URI.
     pub fn accepts_post_logout_uri(&self, requested: &str) -> bool {
-        self.post_logout_uri_list().iter().any(|r| r == requested) || self.accepts_redirect_uri(requested)
+        let redirects = self.redirect_uri_list();
+        let exact_redirects = redirects.iter().filter(|r| !r.ends_with("?*"));
+        self.post_logout_uri_list().iter().chain(exact_redirects).any(|r| r == requested)
     }
 }
 

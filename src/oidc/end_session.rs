@@ -21,12 +21,9 @@ pub async fn plan(state: &AppState, params: &[(String, String)]) -> Result<Logou
     let mut hint_aud: Vec<String> = Vec::new();
     let mut hint_sub = None;
     if let Some(hint) = get(params, "id_token_hint") {
-        // Expired hints are fine (Streamlit sends old ones); the signature and issuer are not negotiable.
-        let claims =
-            state.keys.verify(hint).map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
-        if claims.get("iss").and_then(Value::as_str) != Some(state.settings.issuer.as_str()) {
-            return Err(OAuthError::invalid_request("id_token_hint was issued by another issuer"));
-        }
+        // Expired hints are fine (Streamlit sends old ones); signature, issuer and kind are not negotiable.
+        let claims = super::tokens::verify_id_token_hint(state, hint)
+            .ok_or_else(|| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
         hint_aud = match claims.get("aud") {
             Some(Value::String(s)) => vec![s.clone()],
             Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),

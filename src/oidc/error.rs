@@ -15,6 +15,8 @@ pub enum ErrorCode {
     RequestNotSupported,
     RequestUriNotSupported,
     InvalidToken,
+    /// RFC 6750 §3.1: the token is fine but lacks a scope the resource needs.
+    InsufficientScope,
     ServerError,
 }
 
@@ -34,6 +36,7 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::ServerError => "server_error",
         }
     }
@@ -46,8 +49,20 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
+    /// `description` may echo client input; it is reduced to the characters RFC 6749
+    /// §5.2 allows in `error_description` (printable ASCII without `"` and `\`).
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into() }
+        let description = description
+            .into()
+            .chars()
+            .map(|c| match c {
+                '"' => '\'',
+                '\\' => '/',
+                ' '..='~' => c,
+                _ => '?',
+            })
+            .collect();
+        Self { code, description }
     }
     pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidRequest, description)
@@ -80,5 +95,17 @@ impl From<crate::store::StoreError> for OAuthError {
 impl From<crate::keys::KeyError> for OAuthError {
     fn from(e: crate::keys::KeyError) -> Self {
         OAuthError::server(&e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_keep_to_the_allowed_characters() {
+        let e = OAuthError::invalid_request("parameter `\"sta\\te\"` is ünknown\n");
+        assert_eq!(e.description, "parameter `'sta/te'` is ?nknown?");
+        assert!(e.description.chars().all(|c| matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')));
     }
 }

@@ -146,7 +146,7 @@ async fn authorization_code(
     match (&row.code_challenge, get(params, "code_verifier")) {
         (Some(challenge), Some(verifier)) => {
             let computed = crypto::b64url(&crypto::sha256(verifier.as_bytes()));
-            if !(43..=128).contains(&verifier.len()) || !crypto::constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
+            if !super::authorize::valid_pkce_value(verifier) || !crypto::constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
                 return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
             }
         }
@@ -176,6 +176,17 @@ async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &
     if grant.revoked_at.is_some() {
         return Err(OAuthError::invalid_grant("the refresh token has been revoked"));
     }
+    // RFC 6749 §6: only scopes of the original grant, checked before the token is rotated so
+    // a refused request does not cost the client its refresh token.
+    let narrowed = match get(params, "scope") {
+        None => None,
+        Some(raw) => {
+            if raw.split(' ').filter(|s| !s.is_empty()).any(|s| !scope::has(&grant.scope, s)) {
+                return Err(OAuthError::new(ErrorCode::InvalidScope, "the requested scope exceeds the original grant"));
+            }
+            Some(scope::parse(raw))
+        }
+    };
     if row.rotated_at.is_some() || !state.store.mark_refresh_token_rotated(&hash, now).await? {
         // Reuse of a rotated token means it leaked: end the whole grant.
         state.store.revoke_grant(&grant.id, now).await?;
@@ -186,11 +197,7 @@ async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
     let mut grant = grant;
-    if let Some(requested) = get(params, "scope") {
-        let requested = scope::parse(requested);
-        if requested.iter().any(|s| !scope::has(&grant.scope, s)) {
-            return Err(OAuthError::new(ErrorCode::InvalidScope, "the requested scope exceeds the original grant"));
-        }
+    if let Some(requested) = narrowed {
         // The narrowing applies to this response; the grant keeps its scope.
         grant.scope = scope::join(&requested);
         if !scope::has(&grant.scope, "offline_access") {

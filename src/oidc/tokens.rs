@@ -139,6 +139,18 @@ pub fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, Key
     state.keys.sign(&Value::Object(claims))
 }
 
+/// The claims of an `id_token_hint`: an ID token this issuer signed. Expired ones are
+/// accepted (OIDC Core §3.1.2.1; Streamlit sends old ones). Access tokens are signed with the
+/// same key, so the shape decides: an ID token has an `aud` and no `jti` (access tokens have
+/// a `jti` and no `aud`), and anything else is refused.
+pub fn verify_id_token_hint(state: &AppState, hint: &str) -> Option<Map<String, Value>> {
+    let claims = state.keys.verify(hint).ok()?;
+    let from_us = claims.get("iss").and_then(Value::as_str) == Some(state.settings.issuer.as_str());
+    let is_id_token = claims.contains_key("aud") && !claims.contains_key("jti") && !claims.contains_key("client_id");
+    let has_sub = claims.get("sub").is_some_and(Value::is_string);
+    (from_us && is_id_token && has_sub).then_some(claims)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

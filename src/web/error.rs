@@ -19,7 +19,7 @@ pub fn oauth_status(code: ErrorCode) -> StatusCode {
         | ErrorCode::RequestNotSupported
         | ErrorCode::RequestUriNotSupported => StatusCode::BAD_REQUEST,
         ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
-        ErrorCode::AccessDenied => StatusCode::FORBIDDEN,
+        ErrorCode::AccessDenied | ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -43,7 +43,7 @@ pub fn oauth_page(err: &OAuthError) -> HttpResponse {
 
 /// RFC 6750 §3 for protected resources (userinfo).
 pub fn bearer_error(err: &OAuthError) -> HttpResponse {
-    let challenge = format!("Bearer error=\"{}\", error_description=\"{}\"", err.code.as_str(), err.description.replace('"', "'"));
+    let challenge = format!("Bearer error=\"{}\", error_description=\"{}\"", err.code.as_str(), err.description);
     let mut res = oauth_json(err);
     if let Ok(v) = header::HeaderValue::from_str(&challenge) {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, v);

@@ -53,9 +53,17 @@ both_backends! {
     async fn repeated_parameters_are_refused(backend: Backend) {
         let app = spawn_app(backend).await;
         let client = app.create_client().await;
-        let res = app.authorize(&[("response_type", "code"), ("client_id", &client.id), ("redirect_uri", &client.redirect_uri), ("scope", "openid"), ("scope", "email")]).await;
+        let res = app.authorize(&[("response_type", "code"), ("client_id", &client.id), ("redirect_uri", &client.redirect_uri), ("scope", "openid"), ("scope", "email"), ("state", "st")]).await;
         assert_eq!(res.status(), StatusCode::FOUND);
-        assert_eq!(query_of(&location(&res))["error"], "invalid_request");
+        let q = query_of(&location(&res));
+        assert_eq!(q["error"], "invalid_request");
+        assert_eq!(q["state"], "st", "state is echoed (RFC 6749 §4.1.2.1)");
+        assert!(q["error_description"].contains("scope"));
+        // A repeated state cannot be echoed; the error still reaches the client.
+        let res = app.authorize(&[("response_type", "code"), ("client_id", &client.id), ("redirect_uri", &client.redirect_uri), ("scope", "openid"), ("state", "a"), ("state", "b")]).await;
+        let q = query_of(&location(&res));
+        assert_eq!(q["error"], "invalid_request");
+        assert!(!q.contains_key("state"));
     }
 
     async fn public_clients_must_use_pkce(backend: Backend) {
@@ -158,6 +166,21 @@ both_backends! {
         let res = other.get(app.url("/oauth2/authorize")).query(&q).send().await.expect("authorize");
         assert_eq!(query_of(&location(&res))["error"], "login_required");
         assert_eq!(app.verify_jwt(hint).await["sub"], alice.as_str());
+        // Logging in as someone else than the hint names ends in login_required, not a code for bob.
+        let res = other.get(app.url("/oauth2/authorize")).query(&with(&[("id_token_hint", hint)])).send().await.expect("authorize");
+        let loc = location(&res);
+        assert!(loc.starts_with("/login?request="), "{loc}");
+        let res = app.submit_login_with(&other, &loc, "bob@example.com", PASSWORD).await;
+        let res = other.get(app.url(&location(&res))).send().await.expect("resume");
+        let q = query_of(&location(&res));
+        assert_eq!(q["error"], "login_required");
+        assert!(!q.contains_key("code"));
+        // An access token is no id_token_hint.
+        let at = tokens["access_token"].as_str().expect("at");
+        let mut q = with(&[]);
+        q.push(("id_token_hint", at.to_string().leak()));
+        let res = app.authorize(&q).await;
+        assert_eq!(query_of(&location(&res))["error"], "invalid_request");
     }
 
     async fn form_post_response_mode(backend: Backend) {

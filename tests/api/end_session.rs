@@ -57,6 +57,33 @@ both_backends! {
         assert!(query_of(&location(&res)).contains_key("code"));
     }
 
+    async fn only_id_tokens_are_hints_and_patterns_are_not_post_logout_uris(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.create_user("alice@example.com").await;
+        let client = app.create_client_with(false, false, "https://space.example.com/login/callback?*").await;
+        let params = [("response_type", "code"), ("client_id", client.id.as_str()), ("redirect_uri", "https://space.example.com/login/callback"), ("scope", "openid"), ("state", "s")];
+        let loc = app.authorize_and_login(&params, "alice@example.com").await;
+        let code = query_of(&loc)["code"].clone();
+        let res = app.token(&client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "https://space.example.com/login/callback")]).await;
+        let tokens: serde_json::Value = res.json().await.expect("json");
+        // An access token is signed by the same key but is not an ID token: no silent logout with it.
+        let access = tokens["access_token"].as_str().expect("at");
+        let res = app.browser.get(app.url("/oauth2/logout")).query(&[("id_token_hint", access)]).send().await.expect("logout");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        // RP-Initiated Logout §3: exact match only; a `?*` redirect pattern admits no variant.
+        let hint = tokens["id_token"].as_str().expect("id");
+        let res = app.browser.get(app.url("/oauth2/logout"))
+            .query(&[("id_token_hint", hint), ("post_logout_redirect_uri", "https://space.example.com/login/callback?next=evil")])
+            .send().await.expect("logout");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.headers().get("location").is_none());
+        // Still logged in after the refusals; the registered post-logout URI works.
+        let res = app.browser.get(app.url("/oauth2/logout"))
+            .query(&[("id_token_hint", hint), ("post_logout_redirect_uri", "http://localhost:8501/signed-out")])
+            .send().await.expect("logout");
+        assert_eq!(location(&res), "http://localhost:8501/signed-out");
+    }
+
     async fn logout_without_hint_asks_first(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;

@@ -119,6 +119,12 @@ both_backends! {
         let (code, _) = app.code_for(&client, "openid", "alice@example.com").await;
         let res = app.token(&client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri)]).await;
         assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
+        // RFC 7636 §4.1: a verifier outside the unreserved characters is refused even when it hashes right.
+        let odd_verifier = format!("{}+/=", "a".repeat(40));
+        let challenge = gatehouse::crypto::b64url(&gatehouse::crypto::sha256(odd_verifier.as_bytes()));
+        let loc = app.authorize_and_login(&TestApp::code_params(&client, "openid", &challenge), "alice@example.com").await;
+        let res = app.redeem(&client, &query_of(&loc)["code"], &odd_verifier).await;
+        assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
         // A confidential client may skip PKCE (authlib's default) ...
         let params = [("response_type", "code"), ("client_id", client.id.as_str()), ("redirect_uri", client.redirect_uri.as_str()), ("scope", "openid"), ("nonce", "n")];
         let loc = app.authorize_and_login(&params, "alice@example.com").await;
@@ -184,9 +190,20 @@ both_backends! {
         assert_ne!(r1, r2);
         let id = app.verify_jwt(second["id_token"].as_str().expect("id token on refresh")).await;
         assert_eq!(id["aud"], client.id.as_str());
-        // Narrowing the scope is allowed; widening is not.
-        let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &r2), ("scope", "openid profile")]).await;
-        assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_scope");
+        // Narrowing the scope is allowed; widening is not, nor asking for unknown scopes, and a
+        // refused request leaves the refresh token usable.
+        for scope in ["openid profile", "openid bogus", "bogus"] {
+            let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &r2), ("scope", scope)]).await;
+            assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_scope", "{scope}");
+        }
+        let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &r2), ("scope", "email")]).await;
+        assert_eq!(res.status(), StatusCode::OK, "narrowed to email");
+        let narrowed: Value = res.json().await.expect("json");
+        // The narrowed access token has no openid: userinfo says insufficient_scope (RFC 6750 §3.1).
+        let res = reqwest::Client::new().get(app.url("/oauth2/userinfo")).bearer_auth(narrowed["access_token"].as_str().expect("at")).send().await.expect("userinfo");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.headers()["www-authenticate"].to_str().expect("ascii").contains("error=\"insufficient_scope\""));
+        let r2 = narrowed["refresh_token"].as_str().expect("rotated again").to_string();
         // Another client cannot use it.
         let other = app.create_client().await;
         let res = app.token(&other, &[("grant_type", "refresh_token"), ("refresh_token", &r2)]).await;
