@@ -21,8 +21,9 @@ pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render())
 }
 
-/// Any route hit with a method it does not serve.
-pub async fn method_not_allowed() -> HttpResponse {
+/// Any route hit with a method it does not serve; `Allow` lists the ones it does (RFC 9110 §15.5.6).
+pub async fn method_not_allowed(allow: &'static str) -> HttpResponse {
     HttpResponse::MethodNotAllowed()
+        .insert_header((actix_web::http::header::ALLOW, allow))
         .json(serde_json::json!({ "error": "invalid_request", "error_description": "method not allowed on this endpoint" }))
 }

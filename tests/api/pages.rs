@@ -114,5 +114,13 @@ both_backends! {
         let css = app.get("/static/css/app.css").await;
         assert_eq!(css.status(), StatusCode::OK);
         assert!(css.headers()["content-type"].to_str().expect("ascii").starts_with("text/css"));
+        // A wrong method is 405 with the methods that work (RFC 9110 §15.5.6).
+        let http = reqwest::Client::new();
+        for (method, path, allow) in [("DELETE", "/oauth2/token", "POST"), ("PUT", "/oauth2/userinfo", "GET, POST"), ("POST", "/.well-known/jwks.json", "GET")] {
+            let res = http.request(method.parse().expect("method"), app.url(path)).send().await.expect("send");
+            assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert_eq!(res.headers()["allow"], allow, "{path}");
+            assert_eq!(res.json::<serde_json::Value>().await.expect("json")["error"], "invalid_request");
+        }
     }
 }
