@@ -180,9 +180,8 @@ pub async fn update(state: &AppState, id: &str, r: UpdateOrgRequest) -> Result<(
         return Err(BackendError::field("domain", "domain auto-join and domain restriction need a domain"));
     }
     if let Some(t) = r.require_2fa_by {
-        let at =
-            chrono::DateTime::parse_from_rfc3339(&t).map_err(|_| BackendError::field("require_2fa_by", "expected an RFC 3339 time"))?;
-        org.require_2fa_by = Some(at.timestamp());
+        let at = parse_instant(&t).ok_or_else(|| BackendError::field("require_2fa_by", "expected an ISO 8601 date or time"))?;
+        org.require_2fa_by = Some(at);
     }
     if r.password_rotation_enabled == Some(true) {
         return Err(BackendError::field("password_rotation_enabled", "password rotation is not available in Gatehouse yet"));
@@ -348,5 +347,33 @@ pub async fn member_info(state: &AppState, org_id: &str, user_id: &str) -> Resul
 impl From<OrgError> for BackendError {
     fn from(e: OrgError) -> Self {
         org_error(e)
+    }
+}
+
+/// An instant as the SDK may send it: RFC 3339 (`2025-01-01T00:00:00Z`), or Python's
+/// `isoformat()` of a naive datetime or a date, both read as UTC.
+fn parse_instant(raw: &str) -> Option<i64> {
+    let raw = raw.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Some(t.timestamp());
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(t.and_utc().timestamp());
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc().timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_instant;
+
+    #[test]
+    fn instants_in_the_shapes_python_sends() {
+        assert_eq!(parse_instant("2025-01-01T00:00:00Z"), Some(1_735_689_600));
+        assert_eq!(parse_instant("2025-01-01T01:00:00+01:00"), Some(1_735_689_600));
+        assert_eq!(parse_instant("2025-01-01T00:00:00"), Some(1_735_689_600));
+        assert_eq!(parse_instant("2025-01-01T00:00:00.250000"), Some(1_735_689_600));
+        assert_eq!(parse_instant("2025-01-01"), Some(1_735_689_600));
+        assert_eq!(parse_instant("next tuesday"), None);
     }
 }

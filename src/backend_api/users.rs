@@ -299,15 +299,30 @@ pub struct UpdateEmailRequest {
     pub require_email_confirmation: bool,
 }
 
+/// Without confirmation the address changes at once and counts as verified (the app vouches
+/// for it). With it, nothing changes yet: the new address is mailed a link, and the change
+/// happens when the user follows it (and the old address is told).
 pub async fn update_email(state: &AppState, id: &str, r: UpdateEmailRequest) -> Result<(), BackendError> {
-    require(state, id).await?;
+    let user = require(state, id).await?;
     let raw = r.new_email.ok_or_else(|| BackendError::field("new_email", "required"))?;
     let email = users::normalize_email(&raw).map_err(|e| BackendError::field("new_email", e.to_string()))?;
-    // Without confirmation the address counts as verified (the app vouches for it); with
-    // it, the user must confirm it again.
-    state.store.change_user_email(id, &email, !r.require_email_confirmation, state.clock.now()).await.map_err(|e| match e {
-        StoreError::Conflict(_) => BackendError::field("new_email", "Email already in use"),
-        other => other.into(),
+    let taken = || BackendError::field("new_email", "Email already in use");
+    if !r.require_email_confirmation {
+        return state.store.change_user_email(id, &email, true, state.clock.now()).await.map_err(|e| match e {
+            StoreError::Conflict(_) => taken(),
+            other => other.into(),
+        });
+    }
+    if email == user.email {
+        return Ok(());
+    }
+    if state.store.user_by_email(&email).await?.is_some() {
+        return Err(taken());
+    }
+    let look = crate::admin_settings::load(&state.store).await?;
+    crate::users::account::send_email_change_link(state, &look, &user, &email).await.map_err(|e| {
+        tracing::warn!(error = %e, "could not send an email-change confirmation");
+        BackendError::UserFacing("The confirmation email could not be sent".into())
     })
 }
 

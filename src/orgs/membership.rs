@@ -183,15 +183,22 @@ pub async fn add_member(state: &AppState, org_id: &str, user_id: &str, role: &st
     insert(state, org_id, user_id, role, additional).await
 }
 
-/// Refuses to leave an org without anyone in its top role.
+/// Refuses to let a member leave an org without anyone in its top role. The system (the
+/// backend API, the CLI) is exempt: it is the administrator, it creates orgs with no members
+/// at all, and an offboarding script must be able to remove whoever it needs to.
 async fn keep_an_owner(
     state: &AppState,
+    actor: Actor<'_>,
     structure: &RoleStructure,
     target: &MembershipRow,
     new_role: Option<&str>,
 ) -> Result<(), OrgError> {
     let top = structure.top_role();
-    if target.role == top && new_role != Some(top) && state.store.count_members_with_role(&target.org_id, top).await? <= 1 {
+    if matches!(actor, Actor::User(_))
+        && target.role == top
+        && new_role != Some(top)
+        && state.store.count_members_with_role(&target.org_id, top).await? <= 1
+    {
         return Err(OrgError::Forbidden(format!("an organization must keep at least one {top}; make someone else {top} first")));
     }
     Ok(())
@@ -221,7 +228,7 @@ pub async fn change_role(
             require_at_or_above(&structure, &me, a, "assign")?;
         }
     }
-    keep_an_owner(state, &structure, &target, Some(role)).await?;
+    keep_an_owner(state, actor, &structure, &target, Some(role)).await?;
     let additional = serde_json::to_string(additional).unwrap_or_else(|_| "[]".into());
     if !state.store.update_membership_role(org_id, user_id, role, &additional).await? {
         return Err(OrgError::NotAMember);
@@ -242,7 +249,7 @@ pub async fn remove_member(state: &AppState, actor: Actor<'_>, org_id: &str, use
     if let Some(me) = me {
         require_at_or_above(&structure, &me, &target.role, "remove a member with")?;
     }
-    keep_an_owner(state, &structure, &target, None).await?;
+    keep_an_owner(state, actor, &structure, &target, None).await?;
     if !state.store.delete_membership(org_id, user_id).await? {
         return Err(OrgError::NotAMember);
     }

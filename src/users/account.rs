@@ -322,6 +322,13 @@ pub async fn request_email_change(state: &AppState, user: &UserRow, new_email: &
     if email == user.email {
         return Err(AccountError::Invalid("that is already your email address".into()));
     }
+    send_email_change_link(state, &look, user, &email).await?;
+    Ok(email)
+}
+
+/// Mails `email` the link that moves `user` to it (`email` already normalised); the change
+/// happens in [`confirm_email_change`]. Earlier change links are retired.
+pub async fn send_email_change_link(state: &AppState, look: &AdminSettings, user: &UserRow, email: &str) -> Result<(), AccountError> {
     state.store.retire_account_tokens(&user.id, CHANGE_EMAIL, state.clock.now()).await?;
     let token = account_tokens::issue(state, &user.id, CHANGE_EMAIL, VERIFY_TTL, &serde_json::json!({ "email": email })).await?;
     let content = email::action_email(
@@ -331,8 +338,8 @@ pub async fn request_email_change(state: &AppState, user: &UserRow, new_email: &
         &link(state, "/account/email/confirm", &token.0),
         "This link expires in 24 hours. If you did not ask for this, ignore this email.",
     );
-    email::enqueue(state, &email, &content).await?;
-    Ok(email)
+    email::enqueue(state, email, &content).await?;
+    Ok(())
 }
 
 /// Applies a confirmed email change and tells the old address, so that a hijacked session

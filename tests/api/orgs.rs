@@ -130,7 +130,7 @@ both_backends! {
         let res = post_form(&app, &owner_b, &page, &format!("/orgs/{acme}/leave"), &[]).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert!(res.text().await.expect("html").contains("at least one Owner"));
-        let err = membership::change_role(&app.state, Actor::System, &acme, &owner, "Admin", &[]).await.expect_err("last owner");
+        let err = membership::change_role(&app.state, Actor::User(&owner), &acme, &owner, "Admin", &[]).await.expect_err("last owner");
         assert!(err.to_string().contains("at least one Owner"));
         // With a second Owner the first may leave.
         let second = app.create_user("second@example.com").await;

@@ -12,7 +12,9 @@ mod orgs;
 mod users;
 
 use crate::backend_api::BackendError;
-use actix_web::http::Method;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, Route, web};
 use serde_json::Value;
 
@@ -139,6 +141,16 @@ pub fn routes() -> Vec<(Method, String)> {
     v
 }
 
+/// The largest backend API request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+fn body_too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let message = format!("the request body is larger than {MAX_BODY_BYTES} bytes");
+    let res = HttpResponse::PayloadTooLarge().json(serde_json::json!({ "error_code": "payload_too_large", "user_facing_error": message }));
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, res).map_into_right_body()))
+}
+
 async fn method_not_allowed(_k: guard::IntegrationKey) -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .json(serde_json::json!({ "error_code": "method_not_allowed", "user_facing_error": "Method not allowed on this route" }))
@@ -151,8 +163,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     );
     cfg.service(web::resource(openapi::OPENAPI_PATH).route(web::get().to(openapi::serve)).default_service(web::to(method_not_allowed)));
-    // One resource per path, in the table's order, holding every method of that path.
-    let mut scope = web::scope(BACKEND_PREFIX);
+    // One resource per path, in the table's order, holding every method of that path. Batch
+    // calls (500 emails) and large metadata outgrow the pages' 64 KiB body limit; an oversized
+    // body still gets a JSON answer, as every backend API error does.
+    let mut scope = web::scope(BACKEND_PREFIX)
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, body_too_large));
     let mut resources: Vec<(&'static str, Resource)> = Vec::new();
     for e in table() {
         match resources.iter_mut().find(|(p, _)| *p == e.path) {
