@@ -112,12 +112,23 @@ both_backends! {
         snap("create_magic_link", s, b);
         let (s, b) = api.call("POST", "/magic_link", Some(json!({"email": "snap@example.com", "expires_in_hours": 0}))).await;
         snap("create_magic_link_bad_expiry", s, b);
+        let (s, b) = api.call("POST", "/magic_link", Some(json!({"email": "snap@example.com", "user_signup_query_parameters": {"n": 1}}))).await;
+        snap("create_magic_link_bad_signup_query_parameters", s, b);
+        let (s, b) = api.call("POST", "/user/", Some(json!({"email": "big@example.com", "properties": {"blob": "x".repeat(1024 * 1024)}}))).await;
+        snap("payload_too_large", s, b);
         let (s, b) = api.call("GET", "/employee/6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b", None).await;
         snap("feature_not_offered", s, b);
         let (s, b) = api.call("PATCH", "/user/query", None).await;
         snap("method_not_allowed", s, b);
         let res = reqwest::Client::new().get(app.url("/api/backend/v1/user/query")).bearer_auth("wrong").send().await.expect("send");
         snap("unauthorized", res.status(), res.json().await.expect("json"));
+        let checked = spawn_app_with(backend, &[("GATEHOUSE_BACKEND_API_CHECK_AUTH_URL", "true")]).await;
+        let key = Api::new(&checked).await.key;
+        let res = reqwest::Client::new().get(checked.url("/api/backend/v1/user/query")).bearer_auth(&key)
+            .header("X-Propelauth-url", "other.example.com").send().await.expect("send");
+        let (s, mut b) = (res.status(), res.json::<Value>().await.expect("json"));
+        b["user_facing_error"] = json!(b["user_facing_error"].as_str().map(|m| m.replace(checked.issuer.trim_start_matches("http://"), "[host]")));
+        snap("wrong_auth_url", s, b);
         let limited = spawn_app_with(backend, &[("GATEHOUSE_BACKEND_API_RATE_LIMIT", "1")]).await;
         let lapi = Api::new(&limited).await;
         lapi.call("GET", "/user/query", None).await;
