@@ -30,6 +30,8 @@ pub struct TestApp {
     pub browser: reqwest::Client,
     pub database_url: String,
     pub master_key: String,
+    /// The data directory this app created, removed with it.
+    pub owned_dir: Option<TempDir>,
 }
 
 pub struct TestClient {
@@ -77,10 +79,32 @@ pub async fn fresh_database(backend: Backend, data_dir: &std::path::Path) -> Str
     }
 }
 
-pub fn temp_dir() -> PathBuf {
+/// A scratch directory, removed when dropped (a test leaves nothing behind in /tmp).
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn temp_dir() -> TempDir {
     let dir = std::env::temp_dir().join(format!("gatehouse-test-{}", gatehouse::crypto::random_hex(8)));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    TempDir(dir)
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -92,7 +116,9 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     let data_dir = temp_dir();
     let database_url = fresh_database(backend, &data_dir).await;
     let master_key = gatehouse::crypto::MasterKey::generate().encode();
-    spawn_on(&database_url, &data_dir, &master_key, extra).await
+    let mut app = spawn_on(&database_url, &data_dir, &master_key, extra).await;
+    app.owned_dir = Some(data_dir);
+    app
 }
 
 /// Starts a server on an existing database (a second replica, for instance).
@@ -120,7 +146,15 @@ pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path, master_key
     let app = Application::build_with_listener(settings, clock.clone(), listener).await.expect("app builds");
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { issuer, state, clock, browser: browser(), database_url: database_url.to_string(), master_key: master_key.to_string() }
+    TestApp {
+        issuer,
+        state,
+        clock,
+        browser: browser(),
+        database_url: database_url.to_string(),
+        master_key: master_key.to_string(),
+        owned_dir: None,
+    }
 }
 
 pub fn form_value(html: &str, name: &str) -> Option<String> {

@@ -7,7 +7,8 @@ use serde_json::Value;
 async fn two_replicas(backend: Backend) {
     let a = spawn_app(backend).await;
     // Behind a load balancer both answer as the same issuer.
-    let b = spawn_on(&a.database_url, &temp_dir(), &a.master_key, &[("GATEHOUSE_ISSUER", &a.issuer)]).await;
+    let b_dir = temp_dir();
+    let b = spawn_on(&a.database_url, &b_dir, &a.master_key, &[("GATEHOUSE_ISSUER", &a.issuer)]).await;
     assert_eq!(a.state.keys.current_kid(), b.state.keys.current_kid(), "replicas share the signing key");
     a.create_user("alice@example.com").await;
     let client = a.create_client().await;
