@@ -169,8 +169,24 @@ pub async fn redeem(state: &AppState, secret: &str) -> Result<(UserRow, Option<S
         return Err(MagicLinkError::Disabled);
     }
     if !user.email_verified {
-        // Following the link proves the address.
-        state.store.set_user_email_verified(&user.id, state.clock.now()).await?;
+        // Following the link proves the address. A password set before the address was ever
+        // proven may be someone else's (a signup made in the owner's name to pre-hijack the
+        // account): it goes, with any session it opened; the owner can set one afterwards.
+        let now = state.clock.now();
+        if user.password_hash.is_some() {
+            state.store.set_user_password(&user.id, None, false, now).await?;
+            state.store.delete_user_sessions(&user.id).await?;
+            super::audit::record_quietly(
+                &state.store,
+                &state.clock,
+                "system",
+                "password.cleared",
+                &user.id,
+                &serde_json::json!({ "why": "unverified account claimed by magic link" }),
+            )
+            .await;
+        }
+        state.store.set_user_email_verified(&user.id, now).await?;
     }
     Ok((user, link.redirect_to))
 }

@@ -64,6 +64,25 @@ both_backends! {
         assert!(user.email_verified);
     }
 
+    async fn a_password_set_before_the_address_was_proven_does_not_survive_a_link(backend: Backend) {
+        let app = spawn_app(backend).await;
+        // Someone signs up in the owner's name with a password of their choosing ...
+        let res = app.post_form("/signup", &[("email", "owner@example.com"), ("password", "attacker's password")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        // ... and the owner later signs in with a magic link, proving the address.
+        let url = magic_link::create(&app.state, NewLink { email: "owner@example.com".into(), ..NewLink::default() }).await.expect("link");
+        assert_eq!(browser().get(&url).send().await.expect("get").status(), StatusCode::SEE_OTHER);
+        let user = app.state.store.user_by_email("owner@example.com").await.expect("db").expect("user");
+        assert!(user.email_verified);
+        assert!(user.password_hash.is_none(), "the unproven password is gone");
+        assert_ne!(app.submit_login_with(&browser(), "/login", "owner@example.com", "attacker's password").await.status(), StatusCode::SEE_OTHER);
+        // A verified account keeps its password when it uses a link.
+        app.create_user("alice@example.com").await;
+        let url = magic_link::create(&app.state, NewLink { email: "alice@example.com".into(), ..NewLink::default() }).await.expect("link");
+        browser().get(&url).send().await.expect("get");
+        assert_eq!(app.submit_login_with(&browser(), "/login", "alice@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    }
+
     async fn requested_on_the_login_page(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;
