@@ -15,6 +15,8 @@ pub async fn apply(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<
     let method = req.method().clone();
     let path = req.path().to_string();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    // An https issuer is only ever reached over TLS: browsers should never try plain http.
+    let https = req.app_data::<web::Data<crate::state::AppState>>().is_some_and(|s| s.settings.is_https());
     let mut res = next.call(req).await?;
     let status = res.status();
     let headers = res.headers_mut();
@@ -29,6 +31,10 @@ pub async fn apply(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
         }
+    }
+    if https && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+        // One year; no includeSubDomains, which would bind hosts Gatehouse does not own.
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
     if let Some(m) = metrics {
         m.record(status.as_u16());

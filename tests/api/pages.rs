@@ -14,6 +14,9 @@ both_backends! {
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "no-referrer");
+        assert!(h.get("strict-transport-security").is_none(), "no HSTS on an http:// issuer");
+        let behind_tls = spawn_app_with(backend, &[("GATEHOUSE_ISSUER", "https://auth.example.com")]).await;
+        assert_eq!(behind_tls.get("/healthz").await.headers()["strict-transport-security"], "max-age=31536000");
         let html = res.text().await.expect("html");
         for hook in ["<form id=\"login-form\" method=\"post\"", "type=\"email\" name=\"email\" id=\"email\" autocomplete=\"username\"",
                      "type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\"", "type=\"submit\" id=\"login-submit\""] {
