@@ -111,11 +111,16 @@ pub async fn accept(state: &AppState, token: &str, user_id: &str) -> Result<OrgR
 
 pub async fn revoke(state: &AppState, actor: Actor<'_>, org_id: &str, email: &str) -> Result<(), OrgError> {
     let org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
+    let email = email.trim().to_lowercase();
     if let Actor::User(actor_id) = actor {
         let structure = structure_of(&state.store, &org).await?;
-        require_permission(state, &structure, org_id, actor_id, CAN_INVITE, "manage invitations").await?;
+        let me = require_permission(state, &structure, org_id, actor_id, CAN_INVITE, "manage invitations").await?;
+        // As with inviting: only invitations for a role at or below your own.
+        let pending = state.store.pending_invites(org_id, state.clock.now()).await?;
+        if let Some(invite) = pending.iter().find(|i| i.email == email) {
+            require_at_or_above(&structure, &me, &invite.role, "revoke an invitation for")?;
+        }
     }
-    let email = email.trim().to_lowercase();
     if state.store.revoke_invites(org_id, &email, state.clock.now()).await? == 0 {
         return Err(OrgError::Invalid(format!("there is no pending invitation for {email}")));
     }

@@ -211,6 +211,13 @@ both_backends! {
         let res = post_form(&app, &owner_b, &page, &format!("{page}/invites/revoke"), &[("email", "revoked@example.com")]).await;
         assert_eq!(location(&res), format!("{page}?done=revoked"));
         assert_eq!(browser().get(&sent.link).send().await.expect("get").status(), StatusCode::GONE);
+        // An Admin may not revoke an invitation for a role above their own.
+        let admin = app.create_user("admin@example.com").await;
+        membership::add_member(&app.state, &acme, &admin, "Admin", &[]).await.expect("add");
+        let owner_invite = orgs::invites::invite(&app.state, Actor::User(&owner), &acme, "co-owner@example.com", "Owner", &[]).await.expect("invite");
+        let err = orgs::invites::revoke(&app.state, Actor::User(&admin), &acme, "co-owner@example.com").await.expect_err("above the admin");
+        assert!(matches!(err, orgs::OrgError::Forbidden(_)), "{err}");
+        assert_eq!(browser().get(&owner_invite.link).send().await.expect("get").status(), StatusCode::OK, "still pending");
         // An existing user must sign in as the invited address to accept.
         let existing = app.create_user("existing@example.com").await;
         let sent = orgs::invites::invite(&app.state, Actor::User(&owner), &acme, "existing@example.com", "Admin", &[]).await.expect("invite");
