@@ -98,6 +98,8 @@ pub async fn after_first_factor(
         let t = account_tokens::issue(state, &user.id, MFA_ENROL_PENDING, PENDING_TTL, &pending_payload(method, cont)).await?;
         return Ok(LoginStep::Enrol(t));
     }
+    // Every factor the account needs is done: the login counts as a success.
+    abuse::record_success(state, &user.email).await?;
     Ok(LoginStep::Session(session::create(&state.store, &state.clock, state.settings.session_ttl, &user.id, method, ctx).await?))
 }
 

@@ -2,7 +2,9 @@
 //! rendered server-side as SVG), confirmation with a first code, one-time recovery codes
 //! (only their SHA-256 is stored), and verification with replay protection.
 
+use super::abuse::{self, AbuseError, Action};
 use super::totp;
+use crate::admin_settings::AdminSettings;
 use crate::crypto;
 use crate::state::AppState;
 use crate::store::{StoreError, UserRow};
@@ -20,6 +22,9 @@ pub enum MfaError {
     AlreadyEnabled,
     #[error("the stored secret cannot be read")]
     Secret,
+    /// Rate-limited or locked out; try again after this many seconds.
+    #[error("too many attempts; retry in {retry_after} seconds")]
+    TooManyAttempts { retry_after: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -126,10 +131,33 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<(), M
 }
 
 /// Turns MFA off after checking a current code; audited.
-pub async fn disable(state: &AppState, user_id: &str, code: &str) -> Result<(), MfaError> {
-    verify(state, user_id, code).await?;
-    state.store.disable_user_mfa(user_id).await?;
-    super::audit::record_quietly(&state.store, &state.clock, user_id, "mfa.disabled", user_id, &serde_json::json!({})).await;
+/// Turns MFA off after a valid code. Codes are guessed here under the same rate limit and
+/// lockout as at login (a stolen session must not get unlimited tries), and devices
+/// remembered for MFA are forgotten, so turning it on again asks every device afresh.
+pub async fn disable(state: &AppState, look: &AdminSettings, user: &UserRow, code: &str, ip: Option<&str>) -> Result<(), MfaError> {
+    let now = state.clock.now();
+    let too_many = |until: i64| MfaError::TooManyAttempts { retry_after: (until - now).max(1) };
+    match abuse::check_rate(state, look, Action::Mfa, ip, Some(&user.email)).await {
+        Ok(()) => {}
+        Err(AbuseError::RateLimited { retry_after }) => return Err(MfaError::TooManyAttempts { retry_after }),
+        Err(AbuseError::Store(s)) => return Err(s.into()),
+    }
+    if let Some(until) = abuse::locked_until(state, &user.email).await? {
+        return Err(too_many(until));
+    }
+    match verify(state, &user.id, code).await {
+        Ok(()) => {}
+        Err(MfaError::WrongCode) => {
+            return Err(match abuse::record_failure(state, look, &user.email).await? {
+                Some(until) => too_many(until),
+                None => MfaError::WrongCode,
+            });
+        }
+        Err(e) => return Err(e),
+    }
+    state.store.disable_user_mfa(&user.id).await?;
+    state.store.retire_account_tokens(&user.id, super::account_tokens::MFA_DEVICE, now).await?;
+    super::audit::record_quietly(&state.store, &state.clock, &user.id, "mfa.disabled", &user.id, &serde_json::json!({})).await;
     Ok(())
 }
 

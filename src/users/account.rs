@@ -210,7 +210,8 @@ pub async fn password_login(
     }
     match authenticate(&state.store, &state.hasher, email, password).await {
         Ok(user) => {
-            abuse::record_success(state, &user.email).await?;
+            // The failure count is cleared only when a whole login succeeds (login::after_first_factor
+            // or the MFA challenge): a right password alone must not reset the count of wrong codes.
             if !user.email_verified {
                 let (state, u) = (state.clone(), user.clone());
                 in_background("verification resend", async move { send_verification(&state, &u).await });
@@ -267,8 +268,10 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
     state.store.set_user_password_hash(&user.id, &hash, now).await?;
     state.store.set_user_email_verified(&user.id, now).await?;
     state.store.delete_user_sessions(&user.id).await?;
-    // A reset often follows a compromise: devices remembered for MFA must prove the second factor again.
+    // A reset often follows a compromise: devices remembered for MFA must prove the second
+    // factor again, and a pending email change (perhaps the intruder's) is cancelled.
     state.store.retire_account_tokens(&user.id, MFA_DEVICE, now).await?;
+    state.store.retire_account_tokens(&user.id, CHANGE_EMAIL, now).await?;
     state.store.clear_login_failures(&user.email, now).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.reset", &user.id, &serde_json::json!({})).await;
     Ok(user)
@@ -369,7 +372,8 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<UserR
     state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)
 }
 
-/// Changes the password, ends every other session and forgets the devices remembered for MFA.
+/// Changes the password, ends every other session, forgets the devices remembered for MFA
+/// and cancels a pending email change.
 pub async fn change_password(state: &AppState, user: &UserRow, current: &str, new: &str, keep_session: &str) -> Result<(), AccountError> {
     check_current_password(state, user, current).await?;
     check_password_policy(new)?;
@@ -378,6 +382,7 @@ pub async fn change_password(state: &AppState, user: &UserRow, current: &str, ne
     state.store.set_user_password_hash(&user.id, &hash, now).await?;
     state.store.delete_other_sessions(&user.id, keep_session).await?;
     state.store.retire_account_tokens(&user.id, MFA_DEVICE, now).await?;
+    state.store.retire_account_tokens(&user.id, CHANGE_EMAIL, now).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.changed", &user.id, &serde_json::json!({})).await;
     Ok(())
 }

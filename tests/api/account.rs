@@ -131,6 +131,19 @@ both_backends! {
         assert_eq!(app.submit_login_with(&browser(), "/login", "alice@new.example", PASSWORD).await.status(), StatusCode::SEE_OTHER);
     }
 
+    async fn a_password_change_cancels_a_pending_email_change(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let id = app.create_user("alice@example.com").await;
+        app.login("alice@example.com", PASSWORD).await;
+        let res = app.post_form("/account/email", &[("email", "intruder@evil.example"), ("password", PASSWORD)]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let link = link_in(&app.email_to("intruder@evil.example", 1).await.text_body, "/account/email/confirm");
+        let res = app.post_form("/account/password", &[("current_password", PASSWORD), ("new_password", "new password 123")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(browser().get(&link).send().await.expect("get").status(), StatusCode::BAD_REQUEST);
+        assert_eq!(app.state.store.user_by_id(&id).await.expect("db").expect("user").email, "alice@example.com");
+    }
+
     async fn every_account_form_needs_csrf(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;

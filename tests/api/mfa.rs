@@ -108,6 +108,45 @@ both_backends! {
         assert_eq!(app.login("alice@example.com", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
     }
 
+    async fn a_right_password_does_not_reset_the_count_of_wrong_codes(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.create_user("alice@example.com").await;
+        enrol(&app, "alice@example.com").await;
+        app.set_setting("lockout_threshold", "3").await;
+        // Password, wrong code, password again, wrong code, ...: the third wrong code locks.
+        for (i, want) in [StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].into_iter().enumerate() {
+            assert_eq!(location(&app.login("alice@example.com", PASSWORD).await), "/login/mfa", "attempt {i}");
+            assert_eq!(app.post_form("/login/mfa", &[("code", "000000")]).await.status(), want, "attempt {i}");
+        }
+        assert_eq!(app.login("alice@example.com", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    async fn turning_mfa_off_is_rate_limited_and_forgets_devices(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.create_user("alice@example.com").await;
+        let (secret, _) = enrol(&app, "alice@example.com").await;
+        app.set_setting("lockout_threshold", "2").await;
+        // Log in on a remembered device.
+        app.login("alice@example.com", PASSWORD).await;
+        app.clock.advance(30);
+        let code = current_code(&secret, app.clock.now()).expect("code");
+        assert_eq!(app.post_form("/login/mfa", &[("code", &code), ("remember", "yes")]).await.status(), StatusCode::SEE_OTHER);
+        // Wrong codes on the "turn off" form count like wrong codes at login.
+        assert_eq!(app.post_form("/account/mfa/disable", &[("code", "111111")]).await.status(), StatusCode::UNAUTHORIZED);
+        let res = app.post_form("/account/mfa/disable", &[("code", "222222")]).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(res.text().await.expect("html").contains("Too many attempts"));
+        // After the lockout a right code turns it off, and the remembered device is forgotten.
+        app.clock.advance(16 * 60);
+        let code = current_code(&secret, app.clock.now()).expect("code");
+        assert_eq!(app.post_form("/account/mfa/disable", &[("code", &code)]).await.status(), StatusCode::OK);
+        assert!(!app.state.store.user_mfa_enabled(&app.state.store.user_by_email("alice@example.com").await.expect("db").expect("u").id).await.expect("db"));
+        app.post_form("/logout", &[]).await;
+        let (secret, _) = enrol(&app, "alice@example.com").await;
+        assert!(!secret.is_empty());
+        assert_eq!(location(&app.login("alice@example.com", PASSWORD).await), "/login/mfa", "the old device is asked again");
+    }
+
     async fn required_mfa_enrols_at_login(backend: Backend) {
         let app = spawn_app(backend).await;
         let id = app.create_user("alice@example.com").await;

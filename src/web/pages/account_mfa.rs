@@ -51,7 +51,9 @@ pub async fn mfa_start(req: HttpRequest, state: web::Data<AppState>, form: web::
             render_account(&req, &state, &s, &u, section(StatusCode::OK, Some("Two-factor authentication is already on."), None, None))
                 .await
         }
-        Err(e @ (MfaError::WrongCode | MfaError::NoEnrolment | MfaError::Secret | MfaError::Store(_))) => internal_error(&e),
+        Err(
+            e @ (MfaError::WrongCode | MfaError::NoEnrolment | MfaError::Secret | MfaError::TooManyAttempts { .. } | MfaError::Store(_)),
+        ) => internal_error(&e),
     }
 }
 
@@ -80,7 +82,9 @@ pub async fn mfa_confirm(req: HttpRequest, state: web::Data<AppState>, form: web
             render_account(&req, &state, &s, &u, r).await
         }
         Err(MfaError::NoEnrolment) => render::redirect("/account/mfa", StatusCode::SEE_OTHER, Vec::new()),
-        Err(e @ (MfaError::AlreadyEnabled | MfaError::Secret | MfaError::Store(_))) => internal_error(&e),
+        Err(e @ (MfaError::AlreadyEnabled | MfaError::Secret | MfaError::TooManyAttempts { .. } | MfaError::Store(_))) => {
+            internal_error(&e)
+        }
     }
 }
 
@@ -92,9 +96,16 @@ pub async fn mfa_disable(req: HttpRequest, state: web::Data<AppState>, form: web
     if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
         return csrf_failure();
     }
-    let r = match mfa::disable(&state, &u.id, &form.code).await {
+    let a = hosted::admin(&state).await;
+    let ip = hosted::client_ip(&req);
+    let wait;
+    let r = match mfa::disable(&state, &a, &u, &form.code, ip.as_deref()).await {
         Ok(()) => section(StatusCode::OK, Some("Two-factor authentication is off."), None, None),
         Err(MfaError::WrongCode) => section(StatusCode::UNAUTHORIZED, None, Some("That code is not correct."), None),
+        Err(MfaError::TooManyAttempts { retry_after }) => {
+            wait = format!("Too many attempts. Try again in {} minute(s).", (retry_after + 59) / 60);
+            section(StatusCode::TOO_MANY_REQUESTS, None, Some(&wait), None)
+        }
         Err(MfaError::NoEnrolment) => section(StatusCode::OK, None, None, None),
         Err(e @ (MfaError::AlreadyEnabled | MfaError::Secret | MfaError::Store(_))) => return internal_error(&e),
     };

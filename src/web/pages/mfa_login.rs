@@ -118,7 +118,14 @@ async fn render_enrol(req: &HttpRequest, state: &AppState, pending: &str, status
     };
     let enrol = match enrolment {
         Ok(e) => e,
-        Err(e @ (MfaError::AlreadyEnabled | MfaError::WrongCode | MfaError::NoEnrolment | MfaError::Secret | MfaError::Store(_))) => {
+        Err(
+            e @ (MfaError::AlreadyEnabled
+            | MfaError::WrongCode
+            | MfaError::NoEnrolment
+            | MfaError::Secret
+            | MfaError::TooManyAttempts { .. }
+            | MfaError::Store(_)),
+        ) => {
             return internal_error(&e);
         }
     };
