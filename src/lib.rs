@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod email;
 pub mod jobs;
 pub mod keys;
+pub mod net;
 pub mod oidc;
 pub mod orgs;
 pub mod settings;

@@ -76,6 +76,9 @@ pub struct Settings {
     /// the issuer's is refused (401), as PropelAuth refuses a key used with another project's
     /// auth URL. Off by default; propelauth-py <= 4.2.1 sends no header and is never refused.
     pub backend_api_check_auth_url: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits and the
+    /// session list). Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<crate::net::IpRange>,
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -102,6 +105,7 @@ const KEYS: &[(&str, bool)] = &[
     ("key_publish_delay", false),
     ("backend_api_rate_limit", false),
     ("backend_api_check_auth_url", false),
+    ("trusted_proxies", false),
 ];
 
 fn env_name(key: &str) -> String {
@@ -247,6 +251,16 @@ impl Settings {
                 return Err(bad("GATEHOUSE_BACKEND_API_CHECK_AUTH_URL", format!("`{other}` is not true or false")));
             }
         };
+        let trusted_proxies = take("trusted_proxies")
+            .map(|list| {
+                list.split(',')
+                    .filter(|r| !r.trim().is_empty())
+                    .map(crate::net::IpRange::parse)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| bad("GATEHOUSE_TRUSTED_PROXIES", format!("{e}; give IPs or CIDR blocks, comma-separated")))
+            })
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
             issuer,
             listen,
@@ -265,6 +279,7 @@ impl Settings {
             key_publish_delay,
             backend_api_rate_limit,
             backend_api_check_auth_url,
+            trusted_proxies,
             warnings,
         })
     }
@@ -300,6 +315,10 @@ mod tests {
     fn bad_values_name_the_setting() {
         let err = Settings::from_sources(None, &env(&[("GATEHOUSE_ISSUER", "http://x/")])).unwrap_err();
         assert!(err.to_string().contains("GATEHOUSE_ISSUER"), "{err}");
+        let err = Settings::from_sources(None, &env(&[("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")])).unwrap_err();
+        assert!(err.to_string().contains("GATEHOUSE_TRUSTED_PROXIES") && err.to_string().contains("proxy.local"), "{err}");
+        let ok = Settings::from_sources(None, &env(&[("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")])).expect("valid");
+        assert_eq!(ok.trusted_proxies.len(), 2);
         let err = Settings::from_sources(None, &env(&[("GATEHOUSE_LISTEN", "nope")])).unwrap_err();
         assert!(err.to_string().contains("GATEHOUSE_LISTEN"), "{err}");
         let err = Settings::from_sources(None, &env(&[("GATEHOUSE_ACCESS_TOKEN_TTL", "soon")])).unwrap_err();

@@ -4,6 +4,16 @@ use crate::both_backends;
 use crate::helpers::*;
 use reqwest::StatusCode;
 
+/// Requests a sign-in link, as a browser behind a proxy that says the client is `forwarded_for`.
+async fn request_link_from(app: &TestApp, forwarded_for: &str, i: usize) -> StatusCode {
+    let csrf = app.csrf_with(&app.browser).await;
+    let email = format!("user{i}@example.com");
+    let form = [("csrf_token", csrf.as_str()), ("email", email.as_str())];
+    let res =
+        app.browser.post(app.url("/login/magic-link")).header("X-Forwarded-For", forwarded_for).form(&form).send().await.expect("post");
+    res.status()
+}
+
 both_backends! {
     async fn repeated_failures_lock_the_account(backend: Backend) {
         let app = spawn_app(backend).await;
@@ -58,6 +68,20 @@ both_backends! {
         assert_eq!(app.post_form("/forgot-password", &[("email", "bob@example.com")]).await.status(), StatusCode::OK);
         app.clock.advance(60);
         assert_eq!(app.post_form("/forgot-password", &[("email", "alice@example.com")]).await.status(), StatusCode::OK);
+    }
+
+    async fn forwarded_for_counts_only_behind_a_trusted_proxy(backend: Backend) {
+        for (trust, want) in [("127.0.0.1", [200, 200, 429, 200]), ("", [200, 200, 429, 429])] {
+            let app = spawn_app_with(backend, &[("GATEHOUSE_TRUSTED_PROXIES", trust)]).await;
+            app.set_setting("rate_limit_ip_per_minute", "2").await;
+            app.clock.advance(60 - app.clock.now().rem_euclid(60));
+            let mut got = Vec::new();
+            for (i, client) in ["198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2"].into_iter().enumerate() {
+                got.push(request_link_from(&app, client, i).await.as_u16());
+            }
+            // Trusted: each client has its own budget. Not trusted: the header is ignored.
+            assert_eq!(got, want, "trusted proxies: `{trust}`");
+        }
     }
 
     async fn per_ip_rate_limit_across_replicas(backend: Backend) {

@@ -50,8 +50,12 @@ pub async fn theme_css(state: web::Data<AppState>) -> HttpResponse {
         .body(format!(":root {{ --primary: {}; }}\n", a.primary_color))
 }
 
+/// The client's address (see `net::client_ip` for when `X-Forwarded-For` is believed).
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr()?.ip();
+    let trusted = req.app_data::<web::Data<AppState>>().map(|s| s.settings.trusted_proxies.as_slice()).unwrap_or_default();
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    Some(crate::net::client_ip(peer, forwarded, trusted).to_string())
 }
 
 pub fn session_context<'a>(req: &'a HttpRequest, ip: Option<&'a str>) -> SessionContext<'a> {
