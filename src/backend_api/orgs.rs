@@ -240,7 +240,7 @@ pub async fn add_user(state: &AppState, r: MembershipRequest) -> Result<(), Back
 
 pub async fn change_role(state: &AppState, r: MembershipRequest) -> Result<(), BackendError> {
     let (user, org, role) = (required(r.user_id, "user_id")?, required(r.org_id, "org_id")?, required(r.role, "role")?);
-    membership::change_role(state, Actor::System, &org, &user, &role, &r.additional_roles).await.map_err(org_error)
+    membership::change_role(state, Actor::System, &org, &user, &role, Some(&r.additional_roles)).await.map_err(org_error)
 }
 
 pub async fn remove_user(state: &AppState, r: MembershipRequest) -> Result<(), BackendError> {

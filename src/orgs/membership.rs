@@ -204,32 +204,46 @@ async fn keep_an_owner(
     Ok(())
 }
 
+/// Every role a member holds: the primary one and, in multi-role mappings, the additional ones.
+fn roles_of(m: &MembershipRow) -> Vec<String> {
+    std::iter::once(m.role.clone()).chain(parse_list(&m.additional_roles)).collect()
+}
+
+/// Sets a member's primary role and, when `additional` is given, their additional roles;
+/// `None` keeps the additional roles they have (the hosted pages set only the primary one).
 pub async fn change_role(
     state: &AppState,
     actor: Actor<'_>,
     org_id: &str,
     user_id: &str,
     role: &str,
-    additional: &[String],
+    additional: Option<&[String]>,
 ) -> Result<(), OrgError> {
     let org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
     let structure = structure_of(&state.store, &org).await?;
-    check_roles(&structure, role, additional)?;
+    check_roles(&structure, role, additional.unwrap_or_default())?;
     // The actor's own rights first: someone without them learns nothing about the target.
     let me = match actor {
         Actor::User(actor_id) => Some(require_permission(state, &structure, org_id, actor_id, CAN_CHANGE_ROLES, "change roles").await?),
         Actor::System => None,
     };
     let target = state.store.membership(org_id, user_id).await?.ok_or(OrgError::NotAMember)?;
+    let additional: Vec<String> = match additional {
+        Some(a) => a.to_vec(),
+        None => parse_list(&target.additional_roles).into_iter().filter(|r| r != role).collect(),
+    };
     if let Some(me) = me {
-        require_at_or_above(&structure, &me, &target.role, "change a member with")?;
+        // Judged by the highest role the target holds, additional roles included.
+        for held in roles_of(&target) {
+            require_at_or_above(&structure, &me, &held, "change a member with")?;
+        }
         require_at_or_above(&structure, &me, role, "assign")?;
-        for a in additional {
+        for a in &additional {
             require_at_or_above(&structure, &me, a, "assign")?;
         }
     }
     keep_an_owner(state, actor, &structure, &target, Some(role)).await?;
-    let additional = serde_json::to_string(additional).unwrap_or_else(|_| "[]".into());
+    let additional = serde_json::to_string(&additional).unwrap_or_else(|_| "[]".into());
     if !state.store.update_membership_role(org_id, user_id, role, &additional).await? {
         return Err(OrgError::NotAMember);
     }
@@ -247,7 +261,9 @@ pub async fn remove_member(state: &AppState, actor: Actor<'_>, org_id: &str, use
     };
     let target = state.store.membership(org_id, user_id).await?.ok_or(OrgError::NotAMember)?;
     if let Some(me) = me {
-        require_at_or_above(&structure, &me, &target.role, "remove a member with")?;
+        for held in roles_of(&target) {
+            require_at_or_above(&structure, &me, &held, "remove a member with")?;
+        }
     }
     keep_an_owner(state, actor, &structure, &target, None).await?;
     if !state.store.delete_membership(org_id, user_id).await? {

@@ -106,7 +106,7 @@ both_backends! {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.state.store.membership(&acme, &member).await.expect("q").expect("m").role, "Admin");
         // A Member has no role-changing permission at all.
-        membership::change_role(&app.state, Actor::System, &acme, &member, "Member", &[]).await.expect("demote");
+        membership::change_role(&app.state, Actor::System, &acme, &member, "Member", Some(&[])).await.expect("demote");
         let member_b = app.logged_in_browser("member@example.com").await;
         let html = member_b.get(app.url(&page)).send().await.expect("get").text().await.expect("html");
         assert!(!html.contains("role-select") && !html.contains("invite-form"), "no controls for a Member");
@@ -130,7 +130,7 @@ both_backends! {
         let res = post_form(&app, &owner_b, &page, &format!("/orgs/{acme}/leave"), &[]).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert!(res.text().await.expect("html").contains("at least one Owner"));
-        let err = membership::change_role(&app.state, Actor::User(&owner), &acme, &owner, "Admin", &[]).await.expect_err("last owner");
+        let err = membership::change_role(&app.state, Actor::User(&owner), &acme, &owner, "Admin", Some(&[])).await.expect_err("last owner");
         assert!(err.to_string().contains("at least one Owner"));
         // With a second Owner the first may leave.
         let second = app.create_user("second@example.com").await;
@@ -300,6 +300,33 @@ both_backends! {
         let info = &at["org_id_to_org_member_info"][&acme];
         assert_eq!(info["org_role_structure"], "multi_role");
         assert_eq!(info["additional_roles"], json!(["Admin"]));
+        // An Admin may act only on members whose every role is at or below Admin: a Viewer who
+        // also holds Owner is above her.
+        let manage: Vec<String> = ["gatehouse::can_invite", "gatehouse::can_change_roles", "gatehouse::can_remove_users"].map(String::from).to_vec();
+        let managers = RoleStructure {
+            roles: vec![
+                Role { name: "Owner".into(), permissions: manage.clone() },
+                Role { name: "Admin".into(), permissions: manage },
+                Role { name: "Viewer".into(), permissions: vec![] },
+            ],
+            ..multi.clone()
+        };
+        orgs::set_structure(&app.state, &managers).await.expect("set");
+        let carol = app.create_user("carol@example.com").await;
+        membership::add_member(&app.state, &acme, &carol, "Admin", &[]).await.expect("add");
+        let dave = app.create_user("dave@example.com").await;
+        membership::add_member(&app.state, &acme, &dave, "Viewer", &["Owner".into()]).await.expect("add");
+        let err = membership::change_role(&app.state, Actor::User(&carol), &acme, &dave, "Viewer", None).await.expect_err("above carol");
+        assert!(err.to_string().contains("the Owner role: it is above your own"), "{err}");
+        let err = membership::remove_member(&app.state, Actor::User(&carol), &acme, &dave).await.expect_err("above carol");
+        assert!(err.to_string().contains("the Owner role: it is above your own"), "{err}");
+        // Changing the primary role on the hosted page keeps the additional roles.
+        membership::change_role(&app.state, Actor::User(&alice), &acme, &bob, "Admin", None).await.expect("owner changes bob");
+        let m = app.state.store.membership(&acme, &bob).await.expect("q").expect("member");
+        assert_eq!((m.role.as_str(), m.additional_roles.as_str()), ("Admin", "[]"), "Admin is now primary, not also additional");
+        membership::change_role(&app.state, Actor::User(&alice), &acme, &dave, "Admin", None).await.expect("owner changes dave");
+        let m = app.state.store.membership(&acme, &dave).await.expect("q").expect("member");
+        assert_eq!((m.role.as_str(), m.additional_roles.as_str()), ("Admin", r#"["Owner"]"#));
     }
 
     async fn refreshed_tokens_reflect_role_changes(backend: Backend) {
@@ -310,7 +337,7 @@ both_backends! {
         membership::add_member(&app.state, &acme, &bob, "Member", &[]).await.expect("add");
         let client = app.create_client().await;
         let tokens = app.tokens_for(&client, "openid offline_access", "bob@example.com").await;
-        membership::change_role(&app.state, Actor::System, &acme, &bob, "Admin", &[]).await.expect("promote");
+        membership::change_role(&app.state, Actor::System, &acme, &bob, "Admin", Some(&[])).await.expect("promote");
         let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().expect("rt"))]).await;
         let body: Value = res.json().await.expect("json");
         let at = app.verify_jwt(body["access_token"].as_str().expect("at")).await;

@@ -281,7 +281,7 @@ pub async fn change_role(
     }
     let (org_id, user_id) = path.into_inner();
     let Some(s) = current_session(&req, &state).await else { return login_redirect(&format!("/orgs/{org_id}")) };
-    match membership::change_role(&state, Actor::User(&s.user_id), &org_id, &user_id, &form.role, &[]).await {
+    match membership::change_role(&state, Actor::User(&s.user_id), &org_id, &user_id, &form.role, None).await {
         Ok(()) => back_to(&org_id, "role"),
         Err(e) => org_error(e),
     }
