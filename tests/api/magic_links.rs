@@ -83,6 +83,22 @@ both_backends! {
         assert_eq!(app.submit_login_with(&browser(), "/login", "alice@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
     }
 
+    async fn a_link_for_another_account_asks_before_switching(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.create_user("alice@example.com").await;
+        app.create_user("mallory@example.com").await;
+        assert_eq!(app.login("alice@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        let url = magic_link::create(&app.state, NewLink { email: "mallory@example.com".into(), ..NewLink::default() }).await.expect("link");
+        let res = app.get(&url).await;
+        assert_eq!(res.status(), StatusCode::OK, "asks instead of switching");
+        let html = res.text().await.expect("html");
+        assert!(html.contains("id=\"magic-link-continue\"") && html.contains("mallory@example.com"));
+        assert!(app.get("/account").await.text().await.expect("html").contains("alice@example.com"), "still alice");
+        // A link for the account already signed in goes straight through.
+        let own = magic_link::create(&app.state, NewLink { email: "alice@example.com".into(), ..NewLink::default() }).await.expect("link");
+        assert_eq!(app.get(&own).await.status(), StatusCode::SEE_OTHER);
+    }
+
     async fn requested_on_the_login_page(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;

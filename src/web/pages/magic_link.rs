@@ -6,7 +6,7 @@ use super::super::{cookies, csrf, render};
 use super::hosted::{self, Look};
 use super::recovery::{EmailForm, EmailFormPage, link_sent};
 use super::signup::link_invalid;
-use super::{csrf_failure, internal_error};
+use super::{csrf_failure, current_session, internal_error};
 use crate::auth::abuse::{self, AbuseError, Action};
 use crate::auth::login::{self, Continuation};
 use crate::auth::magic_link::{self, MagicLinkError};
@@ -83,7 +83,10 @@ pub async fn open_link(req: HttpRequest, state: web::Data<AppState>, query: web:
     let a = hosted::admin(&state).await;
     let look = Look::from(&a);
     match magic_link::peek(&state, &query.token).await {
-        Ok(Some(link)) if link.interstitial => {
+        // Ask first when the link says so, and when this browser is signed in as someone
+        // else: a link mailed to another account must not silently swap the session (a
+        // planted link would otherwise log the victim into the sender's account).
+        Ok(Some(link)) if link.interstitial || signed_in_as_someone_else(&req, &state, &link.email).await => {
             let token = csrf::issue(&req, &state);
             let page = ContinuePage { look: &look, csrf_token: &token.form_value, token: &query.token, email: &link.email };
             render::page(StatusCode::OK, &page, token.new_cookie.into_iter().collect())
@@ -92,6 +95,12 @@ pub async fn open_link(req: HttpRequest, state: web::Data<AppState>, query: web:
         Ok(None) => link_invalid(&look, "sign-in", ("/login/magic-link", "Ask for a new link")),
         Err(e) => internal_error(&e),
     }
+}
+
+async fn signed_in_as_someone_else(req: &HttpRequest, state: &AppState, email: &str) -> bool {
+    let Some(session) = current_session(req, state).await else { return false };
+    // A failed lookup counts as "someone else": asking is the safe side.
+    !matches!(state.store.user_by_id(&session.user_id).await, Ok(Some(u)) if u.email == email)
 }
 
 #[derive(Deserialize)]
