@@ -285,15 +285,26 @@ pub struct OrgSettings {
 
 pub async fn update_settings(state: &AppState, actor: Actor<'_>, org_id: &str, input: OrgSettings) -> Result<OrgRow, OrgError> {
     let mut org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
+    let mut actor_domain = None;
     if let Actor::User(actor_id) = actor {
         let structure = structure_of(&state.store, &org).await?;
         require_permission(state, &structure, org_id, actor_id, CAN_MANAGE_ORG, "manage the organization's settings").await?;
+        let me = state.store.user_by_id(actor_id).await?.ok_or(OrgError::UserNotFound)?;
+        actor_domain = me.email_verified.then(|| super::email_domain(&me.email).to_string());
     }
     org.name = validate_name(&input.name)?;
-    org.domain = validate_domain(input.domain)?;
-    if (input.autojoin_by_domain || input.restrict_to_domain) && org.domain.is_none() {
+    let domain = validate_domain(input.domain)?;
+    if (input.autojoin_by_domain || input.restrict_to_domain) && domain.is_none() {
         return Err(OrgError::Invalid("domain auto-join and domain restriction need a domain".into()));
     }
+    // Auto-join offers the org to everyone at the domain, so a member may only open it to
+    // their own (verified) domain, not claim someone else's. The backend API and CLI may.
+    if let (Actor::User(_), true, Some(d)) = (actor, input.autojoin_by_domain, &domain)
+        && actor_domain.as_deref() != Some(d.as_str())
+    {
+        return Err(OrgError::Forbidden(format!("auto-join can only be turned on for your own verified email domain, not {d}")));
+    }
+    org.domain = domain;
     org.domain_autojoin = input.autojoin_by_domain;
     org.domain_restrict = input.restrict_to_domain;
     org.require_2fa_by = match (input.require_mfa, org.require_2fa_by) {

@@ -360,6 +360,13 @@ both_backends! {
         assert_eq!(location(&res), format!("{page}?done=settings"));
         let stored = app.state.store.org_by_id(&acme).await.expect("q").expect("org");
         assert_eq!((stored.name.as_str(), stored.domain.as_deref(), stored.domain_restrict, stored.domain_autojoin), ("Acme Corp", Some("acme.com"), true, false));
+        // Auto-join opens the org to a whole domain: only to the manager's own verified one.
+        let res = post_form(&app, &owner_b, &page, &format!("{page}/settings"), &[("name", "Acme Corp"), ("domain", "victim.example"), ("autojoin", "on")]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.state.store.org_by_id(&acme).await.expect("q").expect("org").domain.as_deref(), Some("acme.com"), "unchanged");
+        let res = post_form(&app, &owner_b, &page, &format!("{page}/settings"), &[("name", "Acme Corp"), ("domain", "acme.com"), ("autojoin", "on")]).await;
+        assert_eq!(location(&res), format!("{page}?done=settings"));
+        assert!(app.state.store.org_by_id(&acme).await.expect("q").expect("org").domain_autojoin);
         let member_b = app.logged_in_browser("member@acme.com").await;
         let html = member_b.get(app.url(&page)).send().await.expect("get").text().await.expect("html");
         assert!(!html.contains("org-settings-form"));
