@@ -59,6 +59,19 @@ both_backends! {
         assert_eq!(plain.signup_query_parameters, "{}");
     }
 
+    async fn a_confirmation_link_does_not_swap_another_session(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.create_user("alice@example.com").await;
+        signup(&app, "sam@example.com").await;
+        let link = link_in(&app.email_to("sam@example.com", 1).await.text_body, "/verify-email");
+        assert_eq!(app.login("alice@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        let res = app.get(&link).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.text().await.expect("html").contains("sam@example.com is confirmed"));
+        assert!(app.state.store.user_by_email("sam@example.com").await.expect("db").expect("user").email_verified);
+        assert!(app.get("/account").await.text().await.expect("html").contains("alice@example.com"), "still alice");
+    }
+
     async fn signup_with_a_taken_address_looks_the_same(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;

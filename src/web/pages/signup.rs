@@ -2,7 +2,7 @@
 
 use super::super::{cookies, csrf, render};
 use super::hosted::{self, Look};
-use super::{csrf_failure, internal_error};
+use super::{csrf_failure, current_session, internal_error};
 use crate::admin_settings::SignupPolicy;
 use crate::auth::abuse::AbuseError;
 use crate::auth::login::{self, Continuation};
@@ -165,6 +165,14 @@ pub async fn verify_email(req: HttpRequest, state: web::Data<AppState>, query: w
         Err(AccountError::LinkInvalid) => return link_invalid(&look, "confirmation", ("/login", "Sign in to get a new link")),
         Err(e) => return internal_error(&e),
     };
+    // Signed in as someone else: confirm the address, but do not swap this browser's session
+    // for the link's account (a planted link must not log anyone into another account).
+    if let Some(s) = current_session(&req, &state).await
+        && s.user_id != user.id
+    {
+        let msg = format!("{} is confirmed. Sign out first to sign in with it.", user.email);
+        return hosted::notice(StatusCode::OK, &look, "Email address confirmed", &msg, Some(("/account", "Back to your account")));
+    }
     let cont = Continuation::default();
     let ip = hosted::client_ip(&req);
     let device = cookies::read(&req, &state.settings, cookies::MFA_DEVICE);
