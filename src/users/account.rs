@@ -316,10 +316,27 @@ async fn check_current_password(state: &AppState, user: &UserRow, password: &str
     if ok || user.password_hash.is_none() { Ok(()) } else { Err(AccountError::WrongPassword) }
 }
 
+/// How recent a sign-in must be to move a passwordless account to another address.
+pub const RECENT_LOGIN_SECONDS: i64 = 10 * 60;
+
 /// Mails a confirmation link to the new address; the change happens when it is followed.
-pub async fn request_email_change(state: &AppState, user: &UserRow, new_email: &str, password: &str) -> Result<String, AccountError> {
+/// `auth_time` is when the requesting session signed in: an account without a password has
+/// nothing to re-enter, so it must have signed in recently (a stolen old session cannot move
+/// the account to an attacker's address).
+pub async fn request_email_change(
+    state: &AppState,
+    user: &UserRow,
+    new_email: &str,
+    password: &str,
+    auth_time: i64,
+) -> Result<String, AccountError> {
     let look = crate::admin_settings::load(&state.store).await?;
     abuse::check_rate(state, &look, Action::Verify, None, Some(&user.email)).await.map_err(rate)?;
+    if user.password_hash.is_none() && state.clock.now() - auth_time > RECENT_LOGIN_SECONDS {
+        return Err(AccountError::Invalid(
+            "for your security, sign out and sign in again (with a new link) before changing your email address".into(),
+        ));
+    }
     check_current_password(state, user, password).await?;
     let email = normalize_email(new_email)?;
     if email == user.email {

@@ -144,6 +144,23 @@ both_backends! {
         assert_eq!(app.state.store.user_by_id(&id).await.expect("db").expect("user").email, "alice@example.com");
     }
 
+    async fn a_passwordless_account_needs_a_recent_sign_in_to_change_its_email(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let url = gatehouse::auth::magic_link::create(&app.state, gatehouse::auth::magic_link::NewLink { email: "nopass@example.com".into(), ..Default::default() }).await.expect("link");
+        assert_eq!(app.get(&url).await.status(), StatusCode::SEE_OTHER, "signed in by link, no password");
+        app.clock.advance(11 * 60);
+        let res = app.post_form("/account/email", &[("email", "elsewhere@example.com")]).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.expect("html").contains("sign in again"));
+        assert!(app.emails().await.iter().all(|m| m.to_addr != "elsewhere@example.com"), "no link went out");
+        // Freshly signed in, it works.
+        let url = gatehouse::auth::magic_link::create(&app.state, gatehouse::auth::magic_link::NewLink { email: "nopass@example.com".into(), ..Default::default() }).await.expect("link");
+        assert_eq!(app.get(&url).await.status(), StatusCode::SEE_OTHER);
+        let res = app.post_form("/account/email", &[("email", "elsewhere@example.com")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        app.email_to("elsewhere@example.com", 1).await;
+    }
+
     async fn every_account_form_needs_csrf(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;

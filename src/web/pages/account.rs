@@ -258,7 +258,7 @@ pub async fn email_submit(req: HttpRequest, state: web::Data<AppState>, form: we
     if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
         return csrf_failure();
     }
-    let result = account::request_email_change(&state, &u, &form.email, &form.password)
+    let result = account::request_email_change(&state, &u, &form.email, &form.password, s.auth_time)
         .await
         .map(|to| format!("We sent a confirmation link to {to}. Your address changes when you follow it."));
     outcome(&req, &state, &s, &u, "email", result).await
