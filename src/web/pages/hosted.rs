@@ -4,9 +4,10 @@
 use super::super::{cookies, render};
 use super::internal_error;
 use crate::admin_settings::{self, AdminSettings};
-use crate::auth::login::{Continuation, LoginStep};
+use crate::auth::login::{self, Continuation, LoginStep};
 use crate::auth::session::SessionContext;
 use crate::state::AppState;
+use crate::store::UserRow;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -82,6 +83,25 @@ pub fn rate_limited(look: &Look, retry_after: i64) -> HttpResponse {
         res.headers_mut().insert(header::RETRY_AFTER, v);
     }
     res
+}
+
+/// The rest of every hosted login once `user` has passed a first factor (`method`): the
+/// MFA step (skipped on a device remembered for this user) or a new session, then `cont`.
+pub async fn continue_login(
+    req: &HttpRequest,
+    state: &AppState,
+    a: &AdminSettings,
+    user: &UserRow,
+    method: &str,
+    cont: &Continuation,
+) -> HttpResponse {
+    let ip = client_ip(req);
+    let device = cookies::read(req, &state.settings, cookies::MFA_DEVICE);
+    let ctx = session_context(req, ip.as_deref());
+    match login::after_first_factor(state, a, user, method, cont, device.as_deref(), ctx).await {
+        Ok(step) => finish_login(req, state, a, step, cont).await,
+        Err(e) => internal_error(&e),
+    }
 }
 
 /// Turns a login step into the response: a session cookie and the next page, or the MFA step.

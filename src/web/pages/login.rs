@@ -1,4 +1,4 @@
-use super::super::{cookies, csrf, render};
+use super::super::{csrf, render};
 use super::hosted::{self, Look};
 use super::{csrf_failure, current_session, internal_error};
 use crate::admin_settings::SignupPolicy;
@@ -145,10 +145,5 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: we
         }
     };
     let cont = Continuation { request: request_id.map(str::to_string), redirect: return_to.map(str::to_string) };
-    let device = cookies::read(&req, &state.settings, cookies::MFA_DEVICE);
-    let ctx = hosted::session_context(&req, ip.as_deref());
-    match login::after_first_factor(&state, &a, &user, login::PASSWORD, &cont, device.as_deref(), ctx).await {
-        Ok(step) => hosted::finish_login(&req, &state, &a, step, &cont).await,
-        Err(e) => internal_error(&e),
-    }
+    hosted::continue_login(&req, &state, &a, &user, login::PASSWORD, &cont).await
 }

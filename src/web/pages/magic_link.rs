@@ -2,7 +2,7 @@
 //! `/magic-link`, directly or through a "click to continue" page when the link was minted with
 //! `requires_interstitial` (mail scanners that prefetch links then cannot use them up).
 
-use super::super::{cookies, csrf, render};
+use super::super::{csrf, render};
 use super::hosted::{self, Look};
 use super::recovery::{EmailForm, EmailFormPage, link_sent};
 use super::signup::link_invalid;
@@ -142,11 +142,5 @@ async fn redeem(req: &HttpRequest, state: &AppState, token: &str) -> HttpRespons
         ) => return internal_error(&e),
     };
     let cont = Continuation { request: None, redirect };
-    let ip = hosted::client_ip(req);
-    let device = cookies::read(req, &state.settings, cookies::MFA_DEVICE);
-    let ctx = hosted::session_context(req, ip.as_deref());
-    match login::after_first_factor(state, &a, &user, login::MAGIC_LINK, &cont, device.as_deref(), ctx).await {
-        Ok(step) => hosted::finish_login(req, state, &a, step, &cont).await,
-        Err(e) => internal_error(&e),
-    }
+    hosted::continue_login(req, state, &a, &user, login::MAGIC_LINK, &cont).await
 }

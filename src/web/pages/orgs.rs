@@ -475,12 +475,7 @@ pub async fn accept(req: HttpRequest, state: web::Data<AppState>, form: web::For
             };
             let a = hosted::admin(&state).await;
             let cont = Continuation { request: None, redirect: Some(format!("/orgs/{}?done=joined", org.id)) };
-            let ip = hosted::client_ip(&req);
-            let ctx = hosted::session_context(&req, ip.as_deref());
-            return match login::after_first_factor(&state, &a, &user, login::EMAIL_CONFIRMATION_LINK, &cont, None, ctx).await {
-                Ok(step) => hosted::finish_login(&req, &state, &a, step, &cont).await,
-                Err(e) => internal_error(&e),
-            };
+            return hosted::continue_login(&req, &state, &a, &user, login::EMAIL_CONFIRMATION_LINK, &cont).await;
         }
     };
     match invites::accept(&state, &form.token, &user_id).await {

@@ -113,12 +113,7 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, form: we
     // admin exists (`gatehouse settings set require_mfa true`) applies to it too.
     let a = hosted::admin(&state).await;
     let cont = Continuation { request: None, redirect: Some("/account".into()) };
-    let ip = hosted::client_ip(&req);
-    let ctx = hosted::session_context(&req, ip.as_deref());
-    match login::after_first_factor(&state, &a, &user, login::PASSWORD, &cont, None, ctx).await {
-        Ok(step) => hosted::finish_login(&req, &state, &a, step, &cont).await,
-        Err(e) => internal_error(&e),
-    }
+    hosted::continue_login(&req, &state, &a, &user, login::PASSWORD, &cont).await
 }
 
 /// Prints a one-time set-up link when no admin exists yet.

@@ -1,6 +1,6 @@
 //! `/signup` and `/verify-email`.
 
-use super::super::{cookies, csrf, render};
+use super::super::{csrf, render};
 use super::hosted::{self, Look};
 use super::{csrf_failure, current_session, internal_error};
 use crate::admin_settings::SignupPolicy;
@@ -174,11 +174,5 @@ pub async fn verify_email(req: HttpRequest, state: web::Data<AppState>, query: w
         return hosted::notice(StatusCode::OK, &look, "Email address confirmed", &msg, Some(("/account", "Back to your account")));
     }
     let cont = Continuation::default();
-    let ip = hosted::client_ip(&req);
-    let device = cookies::read(&req, &state.settings, cookies::MFA_DEVICE);
-    let ctx = hosted::session_context(&req, ip.as_deref());
-    match login::after_first_factor(&state, &a, &user, login::EMAIL_CONFIRMATION_LINK, &cont, device.as_deref(), ctx).await {
-        Ok(step) => hosted::finish_login(&req, &state, &a, step, &cont).await,
-        Err(e) => internal_error(&e),
-    }
+    hosted::continue_login(&req, &state, &a, &user, login::EMAIL_CONFIRMATION_LINK, &cont).await
 }
