@@ -5,7 +5,7 @@
 
 use super::abuse;
 use super::account_tokens::{self, MFA_DEVICE, MFA_ENROL_PENDING, MFA_PENDING, PlainToken};
-use super::mfa::{self, MfaError};
+use super::mfa::{self, GuardedRefusal, MfaError};
 use super::session::{self, NewSession, SessionContext};
 use crate::admin_settings::AdminSettings;
 use crate::state::AppState;
@@ -128,21 +128,16 @@ pub async fn complete_challenge(
 ) -> Result<MfaLoginDone, MfaLoginError> {
     let row = account_tokens::peek(state, pending, MFA_PENDING).await?.ok_or(MfaLoginError::Expired)?;
     let user = state.store.user_by_id(&row.user_id).await?.filter(|u| u.enabled).ok_or(MfaLoginError::Expired)?;
-    abuse::check_rate(state, look, abuse::Action::Mfa, ip, Some(&user.email)).await.map_err(MfaLoginError::RateLimited)?;
-    if let Some(until) = abuse::locked_until(state, &user.email).await? {
-        account_tokens::consume(state, pending, MFA_PENDING).await?;
-        return Err(MfaLoginError::Locked(until));
-    }
-    match mfa::verify(state, &user.id, code).await {
+    match mfa::verify_guarded(state, look, &user, code, ip).await {
         Ok(()) => {}
-        Err(MfaError::WrongCode) => {
-            if let Some(until) = abuse::record_failure(state, look, &user.email).await? {
-                account_tokens::consume(state, pending, MFA_PENDING).await?;
-                return Err(MfaLoginError::Locked(until));
-            }
-            return Err(MfaLoginError::WrongCode);
+        Err(GuardedRefusal::RateLimited(e)) => return Err(MfaLoginError::RateLimited(e)),
+        Err(GuardedRefusal::Locked(until)) => {
+            // A locked account's pending login ends: after the lockout, start again.
+            account_tokens::consume(state, pending, MFA_PENDING).await?;
+            return Err(MfaLoginError::Locked(until));
         }
-        Err(e) => return Err(MfaLoginError::Mfa(e)),
+        Err(GuardedRefusal::WrongCode) => return Err(MfaLoginError::WrongCode),
+        Err(GuardedRefusal::Mfa(e)) => return Err(MfaLoginError::Mfa(e)),
     }
     let row = account_tokens::consume(state, pending, MFA_PENDING).await?.ok_or(MfaLoginError::Expired)?;
     abuse::record_success(state, &user.email).await?;

@@ -131,29 +131,53 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<(), M
 }
 
 /// Turns MFA off after checking a current code; audited.
-/// Turns MFA off after a valid code. Codes are guessed here under the same rate limit and
-/// lockout as at login (a stolen session must not get unlimited tries), and devices
-/// remembered for MFA are forgotten, so turning it on again asks every device afresh.
-pub async fn disable(state: &AppState, look: &AdminSettings, user: &UserRow, code: &str, ip: Option<&str>) -> Result<(), MfaError> {
-    let now = state.clock.now();
-    let too_many = |until: i64| MfaError::TooManyAttempts { retry_after: (until - now).max(1) };
-    match abuse::check_rate(state, look, Action::Mfa, ip, Some(&user.email)).await {
-        Ok(()) => {}
-        Err(AbuseError::RateLimited { retry_after }) => return Err(MfaError::TooManyAttempts { retry_after }),
-        Err(AbuseError::Store(s)) => return Err(s.into()),
-    }
-    if let Some(until) = abuse::locked_until(state, &user.email).await? {
-        return Err(too_many(until));
+/// Why a code checked under the account's limits was refused.
+#[derive(Debug)]
+pub enum GuardedRefusal {
+    /// Over the per-IP or per-account rate (or the counter could not be read).
+    RateLimited(AbuseError),
+    /// The account is locked until this time (now, or by this very failure).
+    Locked(i64),
+    WrongCode,
+    Mfa(MfaError),
+}
+
+/// Checks a code as the login challenge does: under the MFA rate limit and the account
+/// lockout, with a wrong code counted towards the lockout. Every place that accepts a code
+/// from a signed-in or half-signed-in user goes through here, so none offers unlimited tries.
+pub async fn verify_guarded(
+    state: &AppState,
+    look: &AdminSettings,
+    user: &UserRow,
+    code: &str,
+    ip: Option<&str>,
+) -> Result<(), GuardedRefusal> {
+    abuse::check_rate(state, look, Action::Mfa, ip, Some(&user.email)).await.map_err(GuardedRefusal::RateLimited)?;
+    let store = |e: StoreError| GuardedRefusal::Mfa(e.into());
+    if let Some(until) = abuse::locked_until(state, &user.email).await.map_err(store)? {
+        return Err(GuardedRefusal::Locked(until));
     }
     match verify(state, &user.id, code).await {
+        Ok(()) => Ok(()),
+        Err(MfaError::WrongCode) => Err(match abuse::record_failure(state, look, &user.email).await.map_err(store)? {
+            Some(until) => GuardedRefusal::Locked(until),
+            None => GuardedRefusal::WrongCode,
+        }),
+        Err(e) => Err(GuardedRefusal::Mfa(e)),
+    }
+}
+
+/// Turns MFA off after a valid code (checked like a login code, see [`verify_guarded`]), and
+/// forgets the devices remembered for MFA, so turning it on again asks every device afresh.
+pub async fn disable(state: &AppState, look: &AdminSettings, user: &UserRow, code: &str, ip: Option<&str>) -> Result<(), MfaError> {
+    let now = state.clock.now();
+    match verify_guarded(state, look, user, code, ip).await {
         Ok(()) => {}
-        Err(MfaError::WrongCode) => {
-            return Err(match abuse::record_failure(state, look, &user.email).await? {
-                Some(until) => too_many(until),
-                None => MfaError::WrongCode,
-            });
-        }
-        Err(e) => return Err(e),
+        Err(GuardedRefusal::RateLimited(AbuseError::RateLimited { retry_after })) => return Err(MfaError::TooManyAttempts { retry_after }),
+        Err(GuardedRefusal::RateLimited(AbuseError::Store(s))) => return Err(s.into()),
+        Err(GuardedRefusal::Locked(until)) => return Err(MfaError::TooManyAttempts { retry_after: (until - now).max(1) }),
+        Err(GuardedRefusal::WrongCode) => return Err(MfaError::WrongCode),
+        Err(GuardedRefusal::Mfa(e)) => return Err(e),
     }
     state.store.disable_user_mfa(&user.id).await?;
     state.store.retire_account_tokens(&user.id, super::account_tokens::MFA_DEVICE, now).await?;
