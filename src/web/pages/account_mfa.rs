@@ -103,7 +103,8 @@ pub async fn mfa_disable(req: HttpRequest, state: web::Data<AppState>, form: web
         Ok(()) => section(StatusCode::OK, Some("Two-factor authentication is off."), None, None),
         Err(MfaError::WrongCode) => section(StatusCode::UNAUTHORIZED, None, Some("That code is not correct."), None),
         Err(MfaError::TooManyAttempts { retry_after }) => {
-            wait = format!("Too many attempts. Try again in {} minute(s).", (retry_after + 59) / 60);
+            let now = state.clock.now();
+            wait = format!("Too many attempts. Try again {}.", crate::auth::abuse::retry_phrase(now, now + retry_after));
             section(StatusCode::TOO_MANY_REQUESTS, None, Some(&wait), None)
         }
         Err(MfaError::NoEnrolment) => section(StatusCode::OK, None, None, None),
