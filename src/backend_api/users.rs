@@ -320,10 +320,7 @@ pub async fn update_email(state: &AppState, id: &str, r: UpdateEmailRequest) -> 
         return Err(taken());
     }
     let look = crate::admin_settings::load(&state.store).await?;
-    crate::users::account::send_email_change_link(state, &look, &user, &email).await.map_err(|e| {
-        tracing::warn!(error = %e, "could not send an email-change confirmation");
-        BackendError::UserFacing("The confirmation email could not be sent".into())
-    })
+    crate::users::account::send_email_change_link(state, &look, &user, &email).await.map_err(email_not_sent)
 }
 
 #[derive(Deserialize)]
@@ -407,10 +404,13 @@ pub async fn resend_email_confirmation(state: &AppState, r: UserIdRequest) -> Re
 }
 
 async fn send_verification(state: &AppState, u: &UserRow) -> Result<(), BackendError> {
-    crate::users::account::send_verification(state, u).await.map_err(|e| {
-        tracing::warn!(error = %e, "could not send a confirmation email");
-        BackendError::UserFacing("The confirmation email could not be sent".into())
-    })
+    crate::users::account::send_verification(state, u).await.map_err(email_not_sent)
+}
+
+/// A confirmation email (address check or email change) that could not be queued.
+fn email_not_sent(e: crate::users::account::AccountError) -> BackendError {
+    tracing::warn!(error = %e, "could not send a confirmation email");
+    BackendError::UserFacing("The confirmation email could not be sent".into())
 }
 
 #[derive(Deserialize)]
