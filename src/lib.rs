@@ -4,6 +4,7 @@
 //! `users`, `keys`) → `store` (all SQL) → sqlx. `settings`, `clock` and `crypto` are
 //! shared plumbing; `startup` wires them into a running server.
 
+pub mod admin;
 pub mod admin_settings;
 pub mod auth;
 pub mod backend_api;

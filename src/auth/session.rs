@@ -51,6 +51,9 @@ pub async fn create(
     };
     store.insert_session(&row).await?;
     store.touch_user_activity(user_id, now).await?;
+    // Every new session is a completed sign-in: the dashboard counts them per day.
+    let event = super::audit::Event { actor: user_id, action: super::audit::LOGIN_SUCCEEDED, subject: user_id, ip: ctx.ip };
+    super::audit::record_event_quietly(store, clock, event, &serde_json::json!({ "method": login_method })).await;
     Ok(NewSession {
         cookie_value,
         session: Session { id_hash: row.id_hash, user_id: row.user_id, auth_time: now, login_method: row.login_method },
@@ -61,6 +64,11 @@ pub async fn create(
 pub async fn lookup(store: &Store, clock: &Clock, cookie_value: &str) -> Result<Option<Session>, StoreError> {
     let row = store.session_by_hash(&crypto::sha256_hex(cookie_value), clock.now()).await?;
     Ok(row.map(|r| Session { id_hash: r.id_hash, user_id: r.user_id, auth_time: r.auth_time, login_method: r.login_method }))
+}
+
+/// Marks the session as signed in again now (a re-entered password or TOTP code).
+pub async fn reauthenticated(store: &Store, clock: &Clock, session: &Session) -> Result<(), StoreError> {
+    store.set_session_auth_time(&session.id_hash, clock.now()).await
 }
 
 pub async fn end(store: &Store, cookie_value: &str) -> Result<(), StoreError> {

@@ -5,6 +5,7 @@
 mod abuse;
 mod account_tokens;
 mod app_settings;
+mod audit;
 mod backend_orgs;
 mod clients;
 mod end_user_keys;
@@ -21,6 +22,7 @@ mod signing_keys;
 mod users;
 
 pub use account_tokens::AccountTokenRow;
+pub use audit::{AuditRow, Counts};
 pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::ClientRow;
 pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};

@@ -29,6 +29,12 @@ impl Store {
             .bind(id_hash).bind(now).fetch_optional(pool).await)?)
     }
 
+    pub async fn set_session_auth_time(&self, id_hash: &str, auth_time: i64) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query("UPDATE sessions SET auth_time = $1 WHERE id_hash = $2")
+            .bind(auth_time).bind(id_hash).execute(pool).await)?;
+        Ok(())
+    }
+
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         exec!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(pool).await)?;
         Ok(())

@@ -220,6 +220,10 @@ pub async fn password_login(
             Ok(user)
         }
         Err(LoginError::BadCredentials) => {
+            // The subject is the address typed (normalised when it parses), never the password.
+            let subject = key.as_deref().unwrap_or("(not an email address)");
+            let event = crate::auth::audit::Event { actor: "anonymous", action: crate::auth::audit::LOGIN_FAILED, subject, ip };
+            crate::auth::audit::record_event_quietly(&state.store, &state.clock, event, &serde_json::json!({ "method": "password" })).await;
             if let Some(k) = &key
                 && let Some(until) = abuse::record_failure(state, look, k).await?
             {

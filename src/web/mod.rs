@@ -1,11 +1,13 @@
 //! The only module that knows actix-web. Handlers extract input, call one service
 //! function and render the result. Every route is listed in `configure`.
 
+pub mod admin;
 pub mod api;
 mod cookies;
 mod csrf;
 mod error;
 mod forms;
+mod gate;
 mod health;
 mod metrics;
 mod oidc;
@@ -14,6 +16,7 @@ mod render;
 mod security_headers;
 mod static_files;
 
+pub use gate::RECENT_AUTH_SECONDS;
 pub use metrics::Metrics;
 
 use actix_web::web;
@@ -24,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{get, post, resource};
     let not_allowed = |allow: &'static str| web::to(move || health::method_not_allowed(allow));
     api::configure(cfg);
+    admin::configure(cfg);
     cfg.service(resource("/.well-known/openid-configuration").route(get().to(oidc::discovery)).default_service(not_allowed("GET")))
         .service(resource(paths::JWKS_PATH).route(get().to(oidc::jwks)).default_service(not_allowed("GET")))
         .service(
@@ -132,6 +136,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/account/sessions").route(get().to(pages::sessions_page)).default_service(not_allowed("GET")))
         .service(resource("/account/sessions/revoke").route(post().to(pages::revoke_session)).default_service(not_allowed("POST")))
         .service(resource("/account/sessions/revoke-others").route(post().to(pages::revoke_others)).default_service(not_allowed("POST")))
+        .service(
+            resource("/reauth")
+                .route(get().to(pages::reauth::form))
+                .route(post().to(pages::reauth::submit))
+                .default_service(not_allowed("GET, POST")),
+        )
         .service(
             resource("/setup")
                 .route(get().to(pages::setup_form))

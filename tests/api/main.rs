@@ -3,6 +3,7 @@
 mod helpers;
 
 mod abuse;
+mod admin;
 mod account;
 mod authorize;
 mod backend_api;

@@ -9,6 +9,7 @@ mod logout;
 mod magic_link;
 mod mfa_login;
 pub mod orgs;
+pub mod reauth;
 mod recovery;
 mod setup;
 mod signup;
