@@ -5,7 +5,7 @@ SSL_CERT_FILE in the environment). Usage: python serve.py <gatehouse-ip> <port>"
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "propelauth"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "propelauth"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
