@@ -68,3 +68,32 @@ def test_streamlit_secrets_command():
         env={"PATH": "/usr/bin"},
     )
     assert missing.returncode == 2 and "--issuer" in missing.stderr
+
+
+def test_builds_a_typed_wheel(tmp_path):
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+    )
+    (wheel,) = tmp_path.glob("gatehouse_auth-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "gatehouse_auth/py.typed" in names and "gatehouse_auth/streamlit.py" in names
+    meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    for dep in ("authlib", "httpx", "pyjwt[crypto]"):
+        assert f"Requires-Dist: {dep}" in meta
+    assert "Provides-Extra: gradio" in meta and "Provides-Extra: streamlit" in meta
