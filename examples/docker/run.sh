@@ -4,9 +4,10 @@
 set -eu
 name=$1
 field() { python -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
-export GATEHOUSE_CLIENT_ID="$(field /shared/$name.json client_id)"
-export GATEHOUSE_CLIENT_SECRET="$(field /shared/$name.json client_secret)"
-export GATEHOUSE_API_KEY="$(field /shared/api_key.json api_key)"
+GATEHOUSE_CLIENT_ID=$(field "/shared/$name.json" client_id)
+GATEHOUSE_CLIENT_SECRET=$(field "/shared/$name.json" client_secret)
+GATEHOUSE_API_KEY=$(field /shared/api_key.json api_key)
+export GATEHOUSE_CLIENT_ID GATEHOUSE_CLIENT_SECRET GATEHOUSE_API_KEY
 case $name in
   gradio) cd /app/gradio && exec uvicorn app:app --host 0.0.0.0 --port 7860 ;;
   fastapi) cd /app/fastapi && exec uvicorn app:app --host 0.0.0.0 --port 8000 ;;
