@@ -52,8 +52,8 @@ class GatehouseAuth:
         )
         self.backend = BackendApi(self.config, self.http)
         self.sessions: SessionStore = session_store or MemorySessionStore()
-        self._refresh_locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        # One refresh at a time per session (a fixed pool: sessions hash onto these locks).
+        self._refresh_locks = [threading.Lock() for _ in range(64)]
 
     # -- tokens and API keys ------------------------------------------------------------------
 
@@ -102,8 +102,7 @@ class GatehouseAuth:
         return sid
 
     def _lock_for(self, sid: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._refresh_locks.setdefault(sid, threading.Lock())
+        return self._refresh_locks[hash(sid) % len(self._refresh_locks)]
 
     def session_user(self, sid: str | None) -> User | None:
         """The user of a browser session, refreshing its tokens shortly before they expire.
@@ -157,8 +156,6 @@ class GatehouseAuth:
             return None
         tokens = self.sessions.get(sid)
         self.sessions.delete(sid)
-        with self._locks_guard:
-            self._refresh_locks.pop(sid, None)
         return tokens.id_token if tokens else None
 
     def logout_url(self, id_token: str | None, post_logout_redirect_uri: str | None) -> str:
