@@ -129,6 +129,7 @@ def test_api_examples(gatehouse, world, kind):
             base,
             [
                 person(world, "owner", [f"Welcome, {world.owner.email}", f"{org}: Owner, can view billing"]),
+                person(world, "admin", [f"Welcome, {world.admin.email}", f"{org}: Admin, can view billing"]),
                 person(world, "member", [f"Welcome, {world.member.email}", f"{org}: Member, cannot view billing"]),
             ],
         )
@@ -299,27 +300,18 @@ def test_guide_authlib_with_propelauth_py(world, tmp_path):
                 "guide-authlib",
                 base,
                 [
-                    {
-                        "label": "owner",
-                        "email": w.owner.email,
-                        "password": w.owner.password,
-                        "expect": [
+                    person(
+                        w,
+                        "owner",
+                        [
                             f"Hello, {w.owner.email}",
                             f"SDK user: {w.owner.email}",
                             f"Orgs: {w.org_name} (Owner)",
                             "Magic link created: yes",
                         ],
-                        "absent": [],
-                        "clicks": [],
-                    },
-                    {
-                        "label": "member",
-                        "email": w.member.email,
-                        "password": w.member.password,
-                        "expect": [f"Orgs: {w.org_name} (Member)"],
-                        "absent": [],
-                        "clicks": [],
-                    },
+                    ),
+                    person(w, "admin", [f"Orgs: {w.org_name} (Admin)"]),
+                    person(w, "member", [f"Orgs: {w.org_name} (Member)"]),
                 ],
             )
     finally:
