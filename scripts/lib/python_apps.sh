@@ -31,7 +31,7 @@ python_apps_e2e() {
   python_apps_setup
   if [[ $backend == sqlite ]]; then
     (cd "$ROOT" && "$APPS_VENV/bin/ruff" check python examples tests/apps &&
-      "$APPS_VENV/bin/ruff" format --check python examples tests/apps)
+      "$APPS_VENV/bin/ruff" format --check python examples tests/apps) || rc=1
   fi
   gh_server_start "$backend" || {
     gh_server_stop
