@@ -4,7 +4,7 @@
 # Sourced by scripts/test after scripts/lib/server.sh; uses ROOT, OUT_DIR, CHROMIUM and
 # tests/browser/node_modules (scripts/test's "npm deps" step).
 #
-#   step "..." python_apps_e2e sqlite     # ruff + the package's pytest suite
+#   step "..." python_apps_e2e sqlite     # ruff, mypy --strict, the package's pytest suite
 #   step "..." python_apps_e2e postgres   # the package's pytest suite + every example in Chromium
 #
 # The example apps take about three minutes, so they run on one backend only:
@@ -32,6 +32,7 @@ python_apps_e2e() {
   if [[ $backend == sqlite ]]; then
     (cd "$ROOT" && "$APPS_VENV/bin/ruff" check python examples tests/apps &&
       "$APPS_VENV/bin/ruff" format --check python examples tests/apps) || rc=1
+    (cd "$ROOT/python" && "$APPS_VENV/bin/mypy") || rc=1
   fi
   gh_server_start "$backend" || {
     gh_server_stop

@@ -42,7 +42,7 @@ class Provider:
             raise GatehouseUnavailableError(f"could not fetch {url}: {exc}") from exc
         if resp.status_code != 200:
             raise GatehouseUnavailableError(f"{url} answered {resp.status_code}")
-        doc = resp.json()
+        doc: dict[str, Any] = resp.json()
         if doc.get("issuer") != self.config.issuer:
             raise GatehouseUnavailableError(
                 f"the discovery document's issuer {doc.get('issuer')!r} is not the configured issuer "
@@ -65,7 +65,8 @@ class Provider:
         except httpx.HTTPError as exc:
             raise GatehouseUnavailableError(f"token endpoint unreachable: {exc}") from exc
         if resp.status_code == 200:
-            return resp.json()
+            tokens: dict[str, Any] = resp.json()
+            return tokens
         if resp.status_code in (400, 401):
             raise UnauthorizedError(f"refresh refused: {resp.json().get('error', resp.status_code)}")
         raise GatehouseUnavailableError(f"token endpoint answered {resp.status_code}")

@@ -153,7 +153,8 @@ def protect_app(
     async def login(request: Request) -> Response:
         request.session[NEXT_KEY] = _safe_next(request.query_params.get("next"), after_login)
         redirect_uri = _absolute(auth, request, request.scope.get("root_path", "") + "/auth/callback")
-        return await client.authorize_redirect(request, redirect_uri)
+        response: Response = await client.authorize_redirect(request, redirect_uri)
+        return response
 
     async def callback(request: Request) -> Response:
         try:
@@ -218,7 +219,8 @@ def get_user(auth: GatehouseAuth, request: Any) -> User | None:
     conn = _connection_of(request)
     if conn is not None:
         if USER_SCOPE_KEY in conn.scope:
-            return conn.scope[USER_SCOPE_KEY]
+            found: User | None = conn.scope[USER_SCOPE_KEY]
+            return found
         authorization = conn.headers.get("authorization")
         sid = conn.session.get(SID_KEY) if "session" in conn.scope else None
     else:

@@ -73,7 +73,8 @@ def require_login(auth: GatehouseAuth | None = None, label: str = "Log in with G
     user = current_user(auth)
     if user is None:  # pragma: no cover - is_logged_in was true a moment ago
         st.stop()
-    return user  # type: ignore[return-value]
+        raise RuntimeError("unreachable: st.stop() ends the script run")
+    return user
 
 
 def logout() -> None:
