@@ -38,7 +38,8 @@ python_apps_e2e() {
     gh_server_stop
     return 1
   }
-  export GATEHOUSE_TEST_LABEL=$backend CHROMIUM_PATH=$CHROMIUM OUTPUT_DIR=$OUT_DIR GH_SDK_BACKEND=$backend
+  export GATEHOUSE_TEST_LABEL=$backend CHROMIUM_PATH=$CHROMIUM OUTPUT_DIR=$OUT_DIR \
+    GH_SDK_BACKEND="python-apps-$backend" # only names the HTTPS guide server's log (tests/output/server-sdk-*.log)
   "$APPS_VENV/bin/python" -m pytest "$ROOT/python/tests" -v -rfEs -p no:cacheprovider \
     --junitxml="$OUT_DIR/pytest-gatehouse-auth-$backend.xml" || rc=1
   if [[ " ${GH_PY_APPS_BACKENDS:-postgres} " == *" $backend "* ]]; then

@@ -3,7 +3,7 @@ Gatehouse, and drives each with headless Chromium (tests/browser/python_apps.spe
 
 Environment: GATEHOUSE_URL (+ the server's settings) for an already running server, else one is
 started (python/tests/gatehouse_server.py); CHROMIUM_PATH; OUTPUT_DIR (default tests/output);
-GH_SDK_BACKEND for the HTTPS Gatehouse of the authlib guide pattern.
+GH_SDK_BACKEND names the log of the HTTPS Gatehouse of the authlib guide pattern (SQLite).
 """
 
 from __future__ import annotations

@@ -278,7 +278,9 @@ def test_guide_authlib_with_propelauth_py(world, tmp_path):
     import harness
     from gatehouse_server import make_world
 
-    server = harness.start()
+    # SQLite: this step's main Gatehouse already runs on Postgres, and the SDK's backend calls are
+    # covered on both databases by tests/propelauth.
+    server = harness.start(backend="sqlite")
     try:
         w = make_world(server.cli, tmp_path)
         api_key = server.integration_key()
