@@ -139,3 +139,43 @@ async fn send_email(state: &AppState, org: &OrgRow, to: &str, inviter: Option<&s
     );
     Ok(crate::email::enqueue(state, to, &content).await?)
 }
+
+/// Why accepting an invitation with a new account failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignupAcceptError {
+    /// The form was refused (no password, a weak one, …); the invitation is still open.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Org(#[from] OrgError),
+    #[error(transparent)]
+    User(crate::users::UserError),
+}
+
+/// Accepts an invitation for an address that has no account yet: creates the account (the
+/// emailed link proves the address) and the membership. The caller still runs the login steps
+/// (MFA rules apply before a session exists).
+pub async fn accept_with_signup(
+    state: &AppState,
+    token: &str,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    password: Option<String>,
+) -> Result<(OrgRow, crate::store::UserRow), SignupAcceptError> {
+    use crate::users::{self, CreateUser, UserError};
+    let (invite, _) = pending_by_token(state, token).await?;
+    if password.as_deref().unwrap_or("").is_empty() {
+        return Err(SignupAcceptError::Refused("Choose a password.".into()));
+    }
+    let input = CreateUser { email: invite.email.clone(), password, first_name, last_name, email_verified: true, ..Default::default() };
+    let id = match users::create(&state.store, &state.hasher, &state.clock, input).await {
+        Ok(id) => id,
+        Err(e @ (UserError::Invalid(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
+            return Err(SignupAcceptError::Refused(e.to_string()));
+        }
+        Err(e @ (UserError::Password(_) | UserError::Store(_))) => return Err(SignupAcceptError::User(e)),
+    };
+    let org = accept(state, token, &id).await?;
+    let user = state.store.user_by_id(&id).await.map_err(OrgError::from)?.ok_or(OrgError::UserNotFound)?;
+    Ok((org, user))
+}

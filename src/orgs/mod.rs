@@ -4,6 +4,7 @@
 pub mod invites;
 pub mod membership;
 pub mod roles;
+pub mod view;
 
 use crate::state::AppState;
 use crate::store::{MembershipRow, OrgRow, Store, StoreError};

@@ -8,11 +8,10 @@ use crate::state::AppState;
 use actix_web::HttpRequest;
 use actix_web::cookie::Cookie;
 
-/// The body of a form whose only field is its CSRF token (a button that does one thing).
+/// The body of a form whose only field is its CSRF token (a button that does one thing);
+/// `gate::CsrfForm<CsrfOnly>` checks the token.
 #[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    pub csrf_token: Option<String>,
-}
+pub struct CsrfOnly {}
 
 pub struct CsrfToken {
     /// Goes into the hidden `csrf_token` input.

@@ -89,7 +89,11 @@ both_backends! {
         let res = b.get(app.url("/admin?x=1")).send().await.expect("admin");
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let login = location(&res);
-        let res = app.submit_login_with(&b, &login, "root@example.com", PASSWORD).await;
+        let html = b.get(app.url(&login)).send().await.expect("login page").text().await.expect("html");
+        let csrf = form_value(&html, "csrf_token").expect("csrf");
+        let back = form_value(&html, "return_to").expect("the login form carries the way back");
+        let form = [("csrf_token", csrf.as_str()), ("return_to", back.as_str()), ("email", "root@example.com"), ("password", PASSWORD)];
+        let res = b.post(app.url("/login")).form(&form).send().await.expect("login");
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), "/admin?x=1");
         let html = admin_page(&app, &b, "/admin").await;

@@ -3,8 +3,8 @@
 mod helpers;
 
 mod abuse;
-mod admin;
 mod account;
+mod admin;
 mod authorize;
 mod backend_api;
 mod backend_api_snapshots;

@@ -3,10 +3,11 @@
 //! unless an administrator switched it off.
 
 use super::super::csrf::{self, CsrfOnly};
+use super::super::gate::{CsrfForm, SignedIn};
 use super::super::render;
 use super::hosted::{self, Look};
+use super::internal_error;
 use super::signup::{TokenQuery, capitalise, link_invalid};
-use super::{csrf_failure, current_session, internal_error};
 use crate::auth::abuse::AbuseError;
 use crate::auth::mfa::Enrolment;
 use crate::auth::session::Session;
@@ -42,19 +43,6 @@ pub struct AccountPage<'a> {
     pub recovery_left: i64,
     pub enrolment: Option<Enrolment>,
     pub enrol_action: &'a str,
-}
-
-/// The signed-in user, or a redirect to the login page.
-pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<(Session, UserRow), HttpResponse> {
-    // Back to the page asked for once signed in (only same-site paths are ever followed).
-    let back = serde_urlencoded::to_string([("return_to", req.path())]).unwrap_or_default();
-    let to_login = || render::redirect(&format!("/login?{back}"), StatusCode::SEE_OTHER, Vec::new());
-    let Some(s) = current_session(req, state).await else { return Err(to_login()) };
-    match state.store.user_by_id(&s.user_id).await {
-        Ok(Some(u)) if u.enabled => Ok((s, u)),
-        Ok(_) => Err(to_login()),
-        Err(e) => Err(internal_error(&e)),
-    }
 }
 
 pub struct Render<'a> {
@@ -152,27 +140,24 @@ fn plain(section: &str) -> Render<'_> {
     Render { section, status: StatusCode::OK, notice: None, error: None, enrolment: None }
 }
 
-async fn show(req: HttpRequest, state: web::Data<AppState>, section: &str) -> HttpResponse {
-    match signed_in(&req, &state).await {
-        Ok((s, u)) => render_account(&req, &state, &s, &u, plain(section)).await,
-        Err(res) => res,
-    }
+async fn show(req: HttpRequest, state: web::Data<AppState>, who: SignedIn, section: &str) -> HttpResponse {
+    render_account(&req, &state, &who.session, &who.user, plain(section)).await
 }
 
-pub async fn profile(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    show(req, state, "profile").await
+pub async fn profile(req: HttpRequest, state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    show(req, state, who, "profile").await
 }
 
-pub async fn email_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    show(req, state, "email").await
+pub async fn email_page(req: HttpRequest, state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    show(req, state, who, "email").await
 }
 
-pub async fn password_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    show(req, state, "password").await
+pub async fn password_page(req: HttpRequest, state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    show(req, state, who, "password").await
 }
 
-pub async fn sessions_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    show(req, state, "sessions").await
+pub async fn sessions_page(req: HttpRequest, state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    show(req, state, who, "sessions").await
 }
 
 /// Renders the outcome of an account form: a notice on success, the error message otherwise.
@@ -216,7 +201,6 @@ async fn outcome(
 
 #[derive(Deserialize)]
 pub struct ProfileForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     first_name: String,
     #[serde(default)]
@@ -227,15 +211,13 @@ pub struct ProfileForm {
     picture_url: String,
 }
 
-pub async fn profile_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ProfileForm>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
-    let f = form.into_inner();
+pub async fn profile_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    SignedIn { session: s, user: u }: SignedIn,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> HttpResponse {
+    let f = form;
     let update = ProfileUpdate { first_name: f.first_name, last_name: f.last_name, username: f.username, picture_url: f.picture_url };
     let result = account::update_profile(&state, &u.id, &update).await.map(|()| "Profile saved.".to_string());
     outcome(&req, &state, &s, &u, "profile", result).await
@@ -243,36 +225,38 @@ pub async fn profile_submit(req: HttpRequest, state: web::Data<AppState>, form: 
 
 #[derive(Deserialize)]
 pub struct EmailChangeForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     email: String,
     #[serde(default)]
     password: String,
 }
 
-pub async fn email_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<EmailChangeForm>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn email_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    SignedIn { session: s, user: u }: SignedIn,
+    CsrfForm(form): CsrfForm<EmailChangeForm>,
+) -> HttpResponse {
     let result = account::request_email_change(&state, &u, &form.email, &form.password, s.auth_time)
         .await
         .map(|to| format!("We sent a confirmation link to {to}. Your address changes when you follow it."));
     outcome(&req, &state, &s, &u, "email", result).await
 }
 
-pub async fn email_confirm(req: HttpRequest, state: web::Data<AppState>, query: web::Query<TokenQuery>) -> HttpResponse {
+pub async fn email_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Option<SignedIn>,
+    query: web::Query<TokenQuery>,
+) -> HttpResponse {
     let look = Look::from(&hosted::admin(&state).await);
     match account::confirm_email_change(&state, &query.token).await {
         Ok(user) => {
             let msg = format!("Your email address is now {}.", user.email);
-            match signed_in(&req, &state).await {
-                Ok((s, u)) if u.id == user.id => {
+            match who {
+                Some(SignedIn { session, user: u }) if u.id == user.id => {
                     let r = Render { section: "email", status: StatusCode::OK, notice: Some(&msg), error: None, enrolment: None };
-                    render_account(&req, &state, &s, &u, r).await
+                    render_account(&req, &state, &session, &u, r).await
                 }
                 _ => hosted::notice(StatusCode::OK, &look, "Email address changed", &msg, Some(("/login", "Sign in"))),
             }
@@ -291,21 +275,18 @@ pub async fn email_confirm(req: HttpRequest, state: web::Data<AppState>, query: 
 
 #[derive(Deserialize)]
 pub struct PasswordChangeForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     current_password: String,
     #[serde(default)]
     new_password: String,
 }
 
-pub async fn password_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<PasswordChangeForm>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn password_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    SignedIn { session: s, user: u }: SignedIn,
+    CsrfForm(form): CsrfForm<PasswordChangeForm>,
+) -> HttpResponse {
     let result = account::change_password(&state, &u, &form.current_password, &form.new_password, &s.id_hash)
         .await
         .map(|()| "Password changed. Your other sessions were signed out.".to_string());
@@ -314,19 +295,16 @@ pub async fn password_submit(req: HttpRequest, state: web::Data<AppState>, form:
 
 #[derive(Deserialize)]
 pub struct RevokeForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     session: String,
 }
 
-pub async fn revoke_session(req: HttpRequest, state: web::Data<AppState>, form: web::Form<RevokeForm>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn revoke_session(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    SignedIn { session: s, user: u }: SignedIn,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> HttpResponse {
     let result = match state.store.delete_user_session(&u.id, &form.session).await {
         Ok(true) => Ok("That session was signed out.".to_string()),
         Ok(false) => Err(AccountError::Invalid("that session no longer exists".into())),
@@ -335,14 +313,12 @@ pub async fn revoke_session(req: HttpRequest, state: web::Data<AppState>, form: 
     outcome(&req, &state, &s, &u, "sessions", result).await
 }
 
-pub async fn revoke_others(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfOnly>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn revoke_others(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    SignedIn { session: s, user: u }: SignedIn,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> HttpResponse {
     let result = state
         .store
         .delete_other_sessions(&u.id, &s.id_hash)

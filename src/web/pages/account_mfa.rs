@@ -1,11 +1,13 @@
-//! `/account/mfa`: turn TOTP on (QR code, first code, recovery codes) or off.
+//! `/account/mfa`: turn TOTP on (QR code, first code, recovery codes) or off. Starting an
+//! enrolment needs a recent sign-in: a stolen, old session must not bind its own authenticator.
 
-use super::super::csrf::{self, CsrfOnly};
+use super::super::csrf::CsrfOnly;
+use super::super::gate::{CsrfForm, Recent, SignedIn};
 use super::super::render;
-use super::account::{Render, render_account, signed_in};
+use super::account::{Render, render_account};
 use super::hosted::{self, Look};
+use super::internal_error;
 use super::mfa_login::RecoveryCodesPage;
-use super::{csrf_failure, internal_error};
 use crate::auth::mfa::{self, MfaError};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -16,11 +18,8 @@ fn section<'a>(status: StatusCode, notice: Option<&'a str>, error: Option<&'a st
     Render { section: "mfa", status, notice, error, enrolment }
 }
 
-pub async fn mfa_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+pub async fn mfa_page(req: HttpRequest, state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let SignedIn { session: s, user: u } = who;
     let a = hosted::admin(&state).await;
     let enrolment = match mfa::pending(&state, &u, &a.product_name).await {
         Ok(e) => e,
@@ -31,19 +30,16 @@ pub async fn mfa_page(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 
 #[derive(Deserialize)]
 pub struct CodeForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     code: String,
 }
 
-pub async fn mfa_start(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfOnly>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn mfa_start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Recent(SignedIn { session: s, user: u }): Recent,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> HttpResponse {
     let a = hosted::admin(&state).await;
     match mfa::begin(&state, &u, &a.product_name).await {
         Ok(e) => render_account(&req, &state, &s, &u, section(StatusCode::OK, None, None, Some(e))).await,
@@ -57,14 +53,12 @@ pub async fn mfa_start(req: HttpRequest, state: web::Data<AppState>, form: web::
     }
 }
 
-pub async fn mfa_confirm(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn mfa_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    SignedIn { session: s, user: u }: SignedIn,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> HttpResponse {
     let a = hosted::admin(&state).await;
     match mfa::confirm(&state, &u.id, &form.code).await {
         Ok(codes) => {
@@ -88,14 +82,12 @@ pub async fn mfa_confirm(req: HttpRequest, state: web::Data<AppState>, form: web
     }
 }
 
-pub async fn mfa_disable(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
-    let (s, u) = match signed_in(&req, &state).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn mfa_disable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    SignedIn { session: s, user: u }: SignedIn,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> HttpResponse {
     let a = hosted::admin(&state).await;
     let ip = hosted::client_ip(&req);
     let wait;

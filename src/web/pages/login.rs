@@ -1,6 +1,7 @@
+use super::super::gate::CsrfForm;
 use super::super::{csrf, render};
 use super::hosted::{self, Look};
-use super::{csrf_failure, current_session, internal_error};
+use super::{current_session, internal_error};
 use crate::admin_settings::SignupPolicy;
 use crate::auth::abuse::{self, AbuseError};
 use crate::auth::login::{self, Continuation};
@@ -96,7 +97,6 @@ pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, query: web
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf_token: Option<String>,
     request: Option<String>,
     return_to: Option<String>,
     #[serde(default)]
@@ -105,10 +105,7 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm(form): CsrfForm<LoginForm>) -> HttpResponse {
     let a = hosted::admin(&state).await;
     let request_id = form.request.as_deref().filter(|r| !r.is_empty());
     let return_to = safe_return_to(form.return_to.as_deref());

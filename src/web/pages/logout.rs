@@ -1,11 +1,12 @@
-use super::super::{cookies, csrf, render};
-use super::{csrf_failure, current_session, internal_error};
+use super::super::csrf::{self, CsrfOnly};
+use super::super::gate::CsrfForm;
+use super::super::{cookies, render};
+use super::{current_session, internal_error};
 use crate::auth::session;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "logout_confirm.html")]
@@ -46,15 +47,7 @@ pub async fn logout_form(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     render::page(StatusCode::OK, &page, token.new_cookie.into_iter().collect())
 }
 
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    csrf_token: Option<String>,
-}
-
-pub async fn logout_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LogoutForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn logout_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm(_): CsrfForm<CsrfOnly>) -> HttpResponse {
     let cookie = match end_current_session(&req, &state).await {
         Ok(cookie) => cookie,
         Err(e) => return internal_error(&e),

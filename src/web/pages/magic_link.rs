@@ -2,11 +2,12 @@
 //! `/magic-link`, directly or through a "click to continue" page when the link was minted with
 //! `requires_interstitial` (mail scanners that prefetch links then cannot use them up).
 
+use super::super::gate::CsrfForm;
 use super::super::{csrf, render};
 use super::hosted::{self, Look};
 use super::recovery::{EmailForm, EmailFormPage, link_sent};
 use super::signup::link_invalid;
-use super::{csrf_failure, current_session, internal_error};
+use super::{current_session, internal_error};
 use crate::auth::abuse::{self, AbuseError, Action};
 use crate::auth::login::{self, Continuation};
 use crate::auth::magic_link::{self, MagicLinkError};
@@ -49,10 +50,7 @@ pub async fn request_form(req: HttpRequest, state: web::Data<AppState>, query: w
     render::page(StatusCode::OK, &page, token.new_cookie.into_iter().collect())
 }
 
-pub async fn request_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<EmailForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn request_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm(form): CsrfForm<EmailForm>) -> HttpResponse {
     let a = hosted::admin(&state).await;
     let look = Look::from(&a);
     let ip = hosted::client_ip(&req);
@@ -105,15 +103,11 @@ async fn signed_in_as_someone_else(req: &HttpRequest, state: &AppState, email: &
 
 #[derive(Deserialize)]
 pub struct ContinueForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     token: String,
 }
 
-pub async fn continue_link(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ContinueForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn continue_link(req: HttpRequest, state: web::Data<AppState>, CsrfForm(form): CsrfForm<ContinueForm>) -> HttpResponse {
     redeem(&req, &state, &form.token).await
 }
 

@@ -1,9 +1,10 @@
 //! The second step of a login: `/login/mfa` (TOTP or recovery code) and `/login/mfa/enrol`
 //! (first enrolment when an administrator requires MFA).
 
+use super::super::gate::CsrfForm;
 use super::super::{cookies, csrf, render};
 use super::hosted::{self, Look};
-use super::{csrf_failure, internal_error};
+use super::internal_error;
 use crate::auth::abuse::{self, AbuseError};
 use crate::auth::account_tokens::{MFA_ENROL_PENDING, MFA_PENDING};
 use crate::auth::login::{self, MfaLoginError};
@@ -63,16 +64,12 @@ pub async fn challenge_form(req: HttpRequest, state: web::Data<AppState>) -> Htt
 
 #[derive(Deserialize)]
 pub struct CodeForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     code: String,
     remember: Option<String>,
 }
 
-pub async fn challenge_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn challenge_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm(form): CsrfForm<CodeForm>) -> HttpResponse {
     let Some(pending) = cookies::read(&req, &state.settings, cookies::MFA_PENDING) else { return expired() };
     let a = hosted::admin(&state).await;
     let look = Look::from(&a);
@@ -139,10 +136,7 @@ pub async fn enrol_form(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
     render_enrol(&req, &state, &pending, StatusCode::OK, None).await
 }
 
-pub async fn enrol_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn enrol_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm(form): CsrfForm<CodeForm>) -> HttpResponse {
     let Some(pending) = cookies::read(&req, &state.settings, cookies::MFA_PENDING) else { return expired() };
     let a = hosted::admin(&state).await;
     let look = Look::from(&a);

@@ -3,13 +3,14 @@
 //! service's membership rules; refusals render a 403 page that says why.
 
 use super::super::csrf::{self, CsrfOnly};
+use super::super::gate::{CsrfForm, SignedIn};
 use super::super::render;
 use super::hosted::{self, Look};
-use super::{csrf_failure, current_session, internal_error};
+use super::{current_session, internal_error};
 use crate::auth::login::{self, Continuation};
-use crate::orgs::{self, Actor, OrgError, invites, membership, roles};
+use crate::orgs::invites::SignupAcceptError;
+use crate::orgs::{self, Actor, OrgError, invites, membership};
 use crate::state::AppState;
-use crate::users::{self, CreateUser, UserError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -93,17 +94,12 @@ fn org_error(e: OrgError) -> HttpResponse {
     render::error_page(status, title, &e.to_string(), None)
 }
 
-fn login_redirect(return_to: &str) -> HttpResponse {
-    let q = serde_urlencoded::to_string([("return_to", return_to)]).unwrap_or_default();
-    render::redirect(&format!("/login?{q}"), StatusCode::SEE_OTHER, Vec::new())
-}
-
 fn back_to(org_id: &str, done: &str) -> HttpResponse {
     render::redirect(&format!("/orgs/{org_id}?done={done}"), StatusCode::SEE_OTHER, Vec::new())
 }
 
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(s) = current_session(&req, &state).await else { return login_redirect("/orgs") };
+pub async fn list(req: HttpRequest, state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let s = who.session;
     let mine = match state.store.memberships_of_user(&s.user_id).await {
         Ok(m) => m,
         Err(e) => return internal_error(&e),
@@ -132,27 +128,20 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     name: String,
 }
 
-pub async fn create(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CreateForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
-    let Some(s) = current_session(&req, &state).await else { return login_redirect("/orgs") };
+pub async fn create(state: web::Data<AppState>, who: SignedIn, CsrfForm(form): CsrfForm<CreateForm>) -> HttpResponse {
+    let s = who.session;
     match membership::create_as_user(&state, &s.user_id, &form.name).await {
         Ok(org) => back_to(&org.id, "created"),
         Err(e) => org_error(e),
     }
 }
 
-pub async fn join(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>, form: web::Form<CsrfOnly>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
-    let Some(s) = current_session(&req, &state).await else { return login_redirect("/orgs") };
+pub async fn join(state: web::Data<AppState>, who: SignedIn, path: web::Path<String>, CsrfForm(_): CsrfForm<CsrfOnly>) -> HttpResponse {
+    let s = who.session;
     match membership::join_by_domain(&state, &path, &s.user_id).await {
         Ok(()) => back_to(&path, "joined"),
         Err(e) => org_error(e),
@@ -164,8 +153,14 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>, query: web::Query<DoneQuery>) -> HttpResponse {
-    let Some(s) = current_session(&req, &state).await else { return login_redirect(&format!("/orgs/{}", path.as_str())) };
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<String>,
+    query: web::Query<DoneQuery>,
+) -> HttpResponse {
+    let s = who.session;
     match render_org(&req, &state, &path, &s.user_id, query.done.as_deref()).await {
         Ok(res) => res,
         Err(e) => org_error(e),
@@ -179,35 +174,18 @@ async fn render_org(
     user_id: &str,
     done: Option<&str>,
 ) -> Result<HttpResponse, OrgError> {
-    let org = state.store.org_by_id(org_id).await?.ok_or(OrgError::OrgNotFound)?;
-    // Non-members learn nothing about the org, not even that it exists.
-    let me = state.store.membership(org_id, user_id).await?.ok_or(OrgError::OrgNotFound)?;
-    let structure = orgs::structure_of(&state.store, &org).await?;
-    let my_additional = orgs::parse_list(&me.additional_roles);
-    let perms = structure.permissions(&me.role, &my_additional);
-    let has = |p: &str| perms.iter().any(|x| x == p);
-    let assignable: Vec<String> =
-        structure.roles.iter().map(|r| r.name.clone()).filter(|r| structure.at_or_above(&me.role, &my_additional, r)).collect();
-    let members = state
-        .store
-        .members_of_org(org_id)
-        .await?
+    let v = orgs::view::for_member(state, org_id, user_id).await?;
+    let members = v
+        .members
         .into_iter()
-        .map(|m| {
-            let below = structure.at_or_above(&me.role, &my_additional, &m.role);
-            let is_me = m.user_id == user_id;
-            MemberItem {
-                can_change: has(roles::CAN_CHANGE_ROLES) && below && !is_me,
-                can_remove: has(roles::CAN_REMOVE_USERS) && below && !is_me,
-                user_id: m.user_id,
-                email: m.email,
-                role: m.role,
-            }
+        .map(|m| MemberItem {
+            can_change: m.can_change,
+            can_remove: m.can_remove,
+            user_id: m.member.user_id,
+            email: m.member.email,
+            role: m.member.role,
         })
         .collect();
-    let can_invite = has(roles::CAN_INVITE);
-    let can_manage = has(roles::CAN_MANAGE_ORG);
-    let invites = if can_invite { state.store.pending_invites(org_id, state.clock.now()).await? } else { Vec::new() };
     let notice = match done {
         Some("created") => Some("Organization created."),
         Some("joined") => Some("Welcome! You joined the organization."),
@@ -224,18 +202,18 @@ async fn render_org(
         look: &look,
         section: "orgs",
         org_id,
-        org_name: &org.name,
-        my_role: &me.role,
+        org_name: &v.org.name,
+        my_role: &v.me.role,
         members,
-        assignable,
-        default_role: structure.bottom_role(),
-        can_invite,
-        can_manage,
-        domain: org.domain.as_deref().unwrap_or(""),
-        autojoin: org.domain_autojoin,
-        restrict: org.domain_restrict,
-        require_mfa: org.require_2fa_by.is_some(),
-        invites,
+        assignable: v.assignable,
+        default_role: &v.default_role,
+        can_invite: v.can_invite,
+        can_manage: v.can_manage,
+        domain: v.org.domain.as_deref().unwrap_or(""),
+        autojoin: v.org.domain_autojoin,
+        restrict: v.org.domain_restrict,
+        require_mfa: v.org.require_2fa_by.is_some(),
+        invites: v.invites,
         csrf_token: &token.form_value,
         notice,
         error: None,
@@ -245,18 +223,19 @@ async fn render_org(
 
 #[derive(Deserialize)]
 pub struct InviteForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     email: String,
     #[serde(default)]
     role: String,
 }
 
-pub async fn invite(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>, form: web::Form<InviteForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
-    let Some(s) = current_session(&req, &state).await else { return login_redirect(&format!("/orgs/{}", path.as_str())) };
+pub async fn invite(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> HttpResponse {
+    let s = who.session;
     match invites::invite(&state, Actor::User(&s.user_id), &path, &form.email, &form.role, &[]).await {
         Ok(_) => back_to(&path, "invited"),
         Err(e) => org_error(e),
@@ -265,22 +244,18 @@ pub async fn invite(req: HttpRequest, state: web::Data<AppState>, path: web::Pat
 
 #[derive(Deserialize)]
 pub struct RoleForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     role: String,
 }
 
 pub async fn change_role(
-    req: HttpRequest,
     state: web::Data<AppState>,
+    who: SignedIn,
     path: web::Path<(String, String)>,
-    form: web::Form<RoleForm>,
+    CsrfForm(form): CsrfForm<RoleForm>,
 ) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
     let (org_id, user_id) = path.into_inner();
-    let Some(s) = current_session(&req, &state).await else { return login_redirect(&format!("/orgs/{org_id}")) };
+    let s = who.session;
     match membership::change_role(&state, Actor::User(&s.user_id), &org_id, &user_id, &form.role, None).await {
         Ok(()) => back_to(&org_id, "role"),
         Err(e) => org_error(e),
@@ -288,16 +263,13 @@ pub async fn change_role(
 }
 
 pub async fn remove(
-    req: HttpRequest,
     state: web::Data<AppState>,
+    who: SignedIn,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfOnly>,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
     let (org_id, user_id) = path.into_inner();
-    let Some(s) = current_session(&req, &state).await else { return login_redirect(&format!("/orgs/{org_id}")) };
+    let s = who.session;
     if s.user_id == user_id {
         return org_error(OrgError::Invalid("use “Leave” to leave an organization yourself".into()));
     }
@@ -307,11 +279,8 @@ pub async fn remove(
     }
 }
 
-pub async fn leave(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>, form: web::Form<CsrfOnly>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
-    let Some(s) = current_session(&req, &state).await else { return login_redirect("/orgs") };
+pub async fn leave(state: web::Data<AppState>, who: SignedIn, path: web::Path<String>, CsrfForm(_): CsrfForm<CsrfOnly>) -> HttpResponse {
+    let s = who.session;
     match membership::remove_member(&state, Actor::User(&s.user_id), &path, &s.user_id).await {
         Ok(()) => render::redirect("/orgs", StatusCode::SEE_OTHER, Vec::new()),
         Err(e) => org_error(e),
@@ -320,7 +289,6 @@ pub async fn leave(req: HttpRequest, state: web::Data<AppState>, path: web::Path
 
 #[derive(Deserialize)]
 pub struct SettingsForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     name: String,
     domain: Option<String>,
@@ -330,15 +298,12 @@ pub struct SettingsForm {
 }
 
 pub async fn settings(
-    req: HttpRequest,
     state: web::Data<AppState>,
+    who: SignedIn,
     path: web::Path<String>,
-    form: web::Form<SettingsForm>,
+    CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
-    let Some(s) = current_session(&req, &state).await else { return login_redirect(&format!("/orgs/{}", path.as_str())) };
+    let s = who.session;
     let input = membership::OrgSettings {
         name: form.name.clone(),
         domain: form.domain.clone(),
@@ -354,21 +319,17 @@ pub async fn settings(
 
 #[derive(Deserialize)]
 pub struct RevokeForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     email: String,
 }
 
 pub async fn revoke_invite(
-    req: HttpRequest,
     state: web::Data<AppState>,
+    who: SignedIn,
     path: web::Path<String>,
-    form: web::Form<RevokeForm>,
+    CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
-    let Some(s) = current_session(&req, &state).await else { return login_redirect(&format!("/orgs/{}", path.as_str())) };
+    let s = who.session;
     match invites::revoke(&state, Actor::User(&s.user_id), &path, &form.email).await {
         Ok(()) => back_to(&path, "revoked"),
         Err(e) => org_error(e),
@@ -420,7 +381,6 @@ async fn render_accept(req: &HttpRequest, state: &AppState, token: &str, status:
 
 #[derive(Deserialize)]
 pub struct AcceptForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     token: String,
     first_name: Option<String>,
@@ -428,51 +388,33 @@ pub struct AcceptForm {
     password: Option<String>,
 }
 
-pub async fn accept(req: HttpRequest, state: web::Data<AppState>, form: web::Form<AcceptForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn accept(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Option<SignedIn>,
+    CsrfForm(form): CsrfForm<AcceptForm>,
+) -> HttpResponse {
     let (invite, _) = match invites::pending_by_token(&state, &form.token).await {
         Ok(found) => found,
         Err(e) => return org_error(e),
     };
-    let user_id = match (current_session(&req, &state).await, state.store.user_by_email(&invite.email).await) {
+    let user_id = match (who, state.store.user_by_email(&invite.email).await) {
         (_, Err(e)) => return internal_error(&e),
-        (Some(s), Ok(Some(u))) if s.user_id == u.id => u.id,
+        (Some(w), Ok(Some(u))) if w.user.id == u.id => u.id,
         (_, Ok(Some(_))) => {
             return render_accept(&req, &state, &form.token, StatusCode::FORBIDDEN, Some("Sign in as the invited user first.")).await;
         }
         (_, Ok(None)) => {
-            // New account: following the emailed link proves the address.
-            let input = CreateUser {
-                email: invite.email.clone(),
-                password: form.password.clone(),
-                first_name: form.first_name.clone(),
-                last_name: form.last_name.clone(),
-                email_verified: true,
-                ..Default::default()
-            };
-            if input.password.as_deref().unwrap_or("").is_empty() {
-                return render_accept(&req, &state, &form.token, StatusCode::BAD_REQUEST, Some("Choose a password.")).await;
-            }
-            let id = match users::create(&state.store, &state.hasher, &state.clock, input).await {
-                Ok(id) => id,
-                Err(e @ (UserError::Invalid(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
-                    return render_accept(&req, &state, &form.token, StatusCode::BAD_REQUEST, Some(&e.to_string())).await;
+            let (org, user) = match invites::accept_with_signup(&state, &form.token, form.first_name, form.last_name, form.password).await {
+                Ok(done) => done,
+                Err(SignupAcceptError::Refused(message)) => {
+                    return render_accept(&req, &state, &form.token, StatusCode::BAD_REQUEST, Some(&message)).await;
                 }
-                Err(e @ (UserError::Password(_) | UserError::Store(_))) => return internal_error(&e),
+                Err(SignupAcceptError::Org(e)) => return org_error(e),
+                Err(SignupAcceptError::User(e)) => return internal_error(&e),
             };
             // Following the emailed link is the first factor; MFA rules (admin- or org-wide) still
             // apply before a session exists, exactly as for any other login.
-            let org = match invites::accept(&state, &form.token, &id).await {
-                Ok(org) => org,
-                Err(e) => return org_error(e),
-            };
-            let user = match state.store.user_by_id(&id).await {
-                Ok(Some(u)) => u,
-                Ok(None) => return org_error(OrgError::UserNotFound),
-                Err(e) => return internal_error(&e),
-            };
             let a = hosted::admin(&state).await;
             let cont = Continuation { request: None, redirect: Some(format!("/orgs/{}?done=joined", org.id)) };
             return hosted::continue_login(&req, &state, &a, &user, login::EMAIL_CONFIRMATION_LINK, &cont).await;

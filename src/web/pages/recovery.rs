@@ -1,9 +1,10 @@
 //! `/forgot-password` and `/reset-password`.
 
+use super::super::gate::CsrfForm;
 use super::super::{csrf, render};
 use super::hosted::{self, Look};
+use super::internal_error;
 use super::signup::{TokenQuery, capitalise, link_invalid};
-use super::{csrf_failure, internal_error};
 use crate::auth::abuse::AbuseError;
 use crate::state::AppState;
 use crate::users::account::{self, AccountError};
@@ -39,7 +40,6 @@ struct ResetPage<'a> {
 
 #[derive(Deserialize)]
 pub struct EmailForm {
-    pub csrf_token: Option<String>,
     #[serde(default)]
     pub email: String,
     pub request: Option<String>,
@@ -74,10 +74,7 @@ pub fn link_sent(look: &Look) -> HttpResponse {
     )
 }
 
-pub async fn forgot_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<EmailForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn forgot_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm(form): CsrfForm<EmailForm>) -> HttpResponse {
     let a = hosted::admin(&state).await;
     let look = Look::from(&a);
     let ip = hosted::client_ip(&req);
@@ -105,17 +102,13 @@ pub async fn reset_form(req: HttpRequest, state: web::Data<AppState>, query: web
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     token: String,
     #[serde(default)]
     password: String,
 }
 
-pub async fn reset_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ResetForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn reset_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm(form): CsrfForm<ResetForm>) -> HttpResponse {
     let look = Look::from(&hosted::admin(&state).await);
     match account::reset_password(&state, &form.token, &form.password).await {
         Ok(_) => render::redirect("/login?notice=password_reset", StatusCode::SEE_OTHER, Vec::new()),

@@ -1,8 +1,9 @@
 //! `/signup` and `/verify-email`.
 
+use super::super::gate::CsrfForm;
 use super::super::{csrf, render};
 use super::hosted::{self, Look};
-use super::{csrf_failure, current_session, internal_error};
+use super::{current_session, internal_error};
 use crate::admin_settings::SignupPolicy;
 use crate::auth::abuse::AbuseError;
 use crate::auth::login::{self, Continuation};
@@ -29,7 +30,6 @@ struct SignupPage<'a> {
 
 #[derive(Deserialize, Default)]
 pub struct SignupForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     first_name: String,
     #[serde(default)]
@@ -81,10 +81,7 @@ pub async fn signup_form(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     render_signup(&req, &state, &look, StatusCode::OK, &SignupForm::default(), None)
 }
 
-pub async fn signup_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<SignupForm>) -> HttpResponse {
-    if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
-        return csrf_failure();
-    }
+pub async fn signup_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm(form): CsrfForm<SignupForm>) -> HttpResponse {
     let a = hosted::admin(&state).await;
     let look = Look::from(&a);
     let input = Signup {
