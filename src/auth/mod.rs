@@ -9,5 +9,6 @@ pub mod login;
 pub mod magic_link;
 pub mod mfa;
 pub mod password;
+pub mod password_policy;
 pub mod session;
 pub mod totp;

@@ -17,6 +17,7 @@ pub const SETUP_PURPOSE: &str = "admin_setup";
 #[derive(Template)]
 #[template(path = "setup.html")]
 struct SetupPage<'a> {
+    look: &'a hosted::Look,
     csrf_token: &'a str,
     token: &'a str,
     email: &'a str,
@@ -49,11 +50,9 @@ pub async fn setup_form(req: HttpRequest, state: web::Data<AppState>, query: web
         Err(e) => return internal_error(&e),
     }
     let csrf = csrf::issue(&req, &state);
-    render::page(
-        StatusCode::OK,
-        &SetupPage { csrf_token: &csrf.form_value, token: &token, email: "", error: None },
-        csrf.new_cookie.into_iter().collect(),
-    )
+    let a = hosted::admin(&state).await;
+    let page = SetupPage { look: &hosted::Look::from(&a), csrf_token: &csrf.form_value, token: &token, email: "", error: None };
+    render::page(StatusCode::OK, &page, csrf.new_cookie.into_iter().collect())
 }
 
 #[derive(Deserialize)]
@@ -67,9 +66,16 @@ pub struct SetupForm {
     password: String,
 }
 
-fn setup_refused(req: &HttpRequest, state: &AppState, form: &SetupForm, message: &str) -> HttpResponse {
+async fn setup_refused(req: &HttpRequest, state: &AppState, form: &SetupForm, message: &str) -> HttpResponse {
     let csrf = csrf::issue(req, state);
-    let page = SetupPage { csrf_token: &csrf.form_value, token: &form.token, email: form.email.trim(), error: Some(message) };
+    let a = hosted::admin(state).await;
+    let page = SetupPage {
+        look: &hosted::Look::from(&a),
+        csrf_token: &csrf.form_value,
+        token: &form.token,
+        email: form.email.trim(),
+        error: Some(message),
+    };
     render::page(StatusCode::BAD_REQUEST, &page, csrf.new_cookie.into_iter().collect())
 }
 
@@ -79,8 +85,12 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, form: we
     if !csrf::verify(&req, &state, form.csrf_token.as_deref()) {
         return csrf_failure();
     }
-    if let Err(e) = users::normalize_email(&form.email).and_then(|_| users::check_password_policy(&form.password)) {
-        return setup_refused(&req, &state, &form, &e.to_string());
+    let checked = match users::normalize_email(&form.email) {
+        Ok(email) => users::check_new_password(&state.store, &form.password, &users::Personal::email(&email)).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = checked {
+        return setup_refused(&req, &state, &form, &e.to_string()).await;
     }
     let token_hash = crypto::sha256_hex(&form.token);
     match state.store.use_one_time_token(&token_hash, SETUP_PURPOSE, state.clock.now()).await {
@@ -101,11 +111,11 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, form: we
             Ok(None) => return internal_error(&"the new admin vanished"),
             Err(e) => return internal_error(&e),
         },
-        Err(e @ (UserError::Invalid(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
+        Err(e @ (UserError::Invalid(_) | UserError::WeakPassword(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
             if let Err(release) = state.store.release_one_time_token(&token_hash, SETUP_PURPOSE).await {
                 return internal_error(&release);
             }
-            return setup_refused(&req, &state, &form, &e.to_string());
+            return setup_refused(&req, &state, &form, &e.to_string()).await;
         }
         Err(e @ (UserError::Password(_) | UserError::Store(_))) => return internal_error(&e),
     };
