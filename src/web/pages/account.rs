@@ -152,8 +152,15 @@ fn plain(section: &str) -> Render<'_> {
     Render { section, status: StatusCode::OK, notice: None, error: None, enrolment: None }
 }
 
+/// The query an email-confirmation link lands on, so the account page can say so.
+pub const EMAIL_CONFIRMED: &str = "notice=email-confirmed";
+
 async fn show(req: HttpRequest, state: web::Data<AppState>, section: &str) -> HttpResponse {
     match signed_in(&req, &state).await {
+        Ok((s, u)) if req.query_string() == EMAIL_CONFIRMED => {
+            let msg = format!("Email confirmed: {} is your verified address.", u.email);
+            render_account(&req, &state, &s, &u, Render { notice: Some(&msg), ..plain(section) }).await
+        }
         Ok((s, u)) => render_account(&req, &state, &s, &u, plain(section)).await,
         Err(res) => res,
     }
