@@ -26,6 +26,7 @@ pub struct AdminSettings {
     pub rate_limit_account_per_minute: i64,
     pub remember_device_days: i64,
     pub magic_link_hours: i64,
+    pub password_min_length: usize,
     pub show_sidebar: bool,
     pub product_name: String,
     pub logo_url: Option<String>,
@@ -40,6 +41,8 @@ enum Kind {
     Bool,
     /// A whole number >= 1.
     Count,
+    /// Minimum password length: 8 to 128.
+    PasswordLength,
     Text,
     Color,
     /// https:// URL or a path on this server.
@@ -63,6 +66,12 @@ const KEYS: &[(&str, &str, Kind, &str)] = &[
     ("rate_limit_account_per_minute", "10", Kind::Count, "attempts per account per minute and action"),
     ("remember_device_days", "30", Kind::Count, "how long \"remember this device\" skips MFA"),
     ("magic_link_hours", "1", Kind::Count, "lifetime of magic links requested on the login page"),
+    (
+        "password_min_length",
+        "8",
+        Kind::PasswordLength,
+        "minimum password length (8 to 128); common and breached passwords are always refused",
+    ),
     ("show_sidebar", "true", Kind::Bool, "show the account sidebar (with its Log out button)"),
     ("product_name", "Gatehouse", Kind::Text, "name shown on every page and email"),
     ("logo_url", "", Kind::ImageUrl, "logo image (https:// or /static/...)"),
@@ -105,31 +114,48 @@ pub fn validate(key: &str, raw: &str) -> Result<String, AdminSettingsError> {
         return Err(AdminSettingsError::UnknownKey(key.to_string(), known));
     };
     let v = raw.trim();
-    let ok = match kind {
+    // Each refusal says what would be valid (and, for URLs, why the value is refused).
+    let refusal = match kind {
         Kind::Bool => match v.to_ascii_lowercase().as_str() {
             "true" | "on" | "yes" | "1" => return Ok("true".into()),
             "false" | "off" | "no" | "0" => return Ok("false".into()),
-            _ => false,
+            _ => format!("`{v}` is not true or false (on/off, yes/no and 1/0 work too)"),
         },
-        Kind::Count => v.parse::<i64>().is_ok_and(|n| (1..=10_000_000).contains(&n)),
-        Kind::Text => !v.is_empty() && v.chars().count() <= 80,
+        Kind::Count if v.parse::<i64>().is_ok_and(|n| (1..=10_000_000).contains(&n)) => return Ok(v.to_string()),
+        Kind::Count => format!("`{v}` is not a whole number from 1 to 10000000"),
+        Kind::PasswordLength if v.parse::<i64>().is_ok_and(|n| (8..=128).contains(&n)) => return Ok(v.to_string()),
+        Kind::PasswordLength => format!("`{v}` is not a whole number from 8 to 128 (NIST SP 800-63B asks for at least 8)"),
+        Kind::Text if !v.is_empty() && v.chars().count() <= 80 => return Ok(v.to_string()),
+        Kind::Text => "must be 1 to 80 characters".to_string(),
         Kind::Color => {
-            return if is_hex_color(v) { Ok(v.to_ascii_lowercase()) } else { Err(invalid(key, "expected a colour like #1f5fbf")) };
+            return if is_hex_color(v) {
+                Ok(v.to_ascii_lowercase())
+            } else {
+                Err(invalid(key, &format!("`{v}` is not a colour like #1f5fbf (# and six hex digits)")))
+            };
         }
-        Kind::ImageUrl => v.is_empty() || is_local_path(v) || (v.starts_with("https://") && is_http_url(v)),
-        Kind::Redirect => v.is_empty() || is_local_path(v) || is_http_url(v),
-        Kind::Email => v.is_empty() || crate::users::normalize_email(v).is_ok(),
-        Kind::SignupPolicy => matches!(v, "open" | "invite_only" | "allowed_domains"),
+        Kind::ImageUrl if v.is_empty() || is_local_path(v) || (v.starts_with("https://") && is_http_url(v)) => return Ok(v.to_string()),
+        Kind::ImageUrl if v.starts_with("http://") => format!(
+            "`{v}` is refused because it is plain http://: browsers block or flag insecure images on https pages, \
+             and the page's security policy allows only https images; use an https:// URL or a path on this server such as /static/img/logo.svg"
+        ),
+        Kind::ImageUrl => format!("`{v}` is neither an https:// URL nor a path on this server (such as /static/img/logo.svg)"),
+        Kind::Redirect if v.is_empty() || is_local_path(v) || is_http_url(v) => return Ok(v.to_string()),
+        Kind::Redirect => format!("`{v}` is neither a path on this server (such as /welcome) nor an http:// or https:// URL"),
+        Kind::Email if v.is_empty() || crate::users::normalize_email(v).is_ok() => return Ok(v.to_string()),
+        Kind::Email => format!("`{v}` is not an email address (or give an empty value to clear it)"),
+        Kind::SignupPolicy if matches!(v, "open" | "invite_only" | "allowed_domains") => return Ok(v.to_string()),
+        Kind::SignupPolicy => format!("`{v}` is not a signup policy; valid values: open, invite_only, allowed_domains"),
         Kind::Domains => {
             let domains: Vec<String> =
                 v.split(',').map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase()).filter(|d| !d.is_empty()).collect();
-            if domains.iter().all(|d| d.contains('.') && !d.contains('@') && !d.chars().any(char::is_whitespace)) {
-                return Ok(domains.join(","));
+            match domains.iter().find(|d| !d.contains('.') || d.contains('@') || d.chars().any(char::is_whitespace)) {
+                None => return Ok(domains.join(",")),
+                Some(bad) => format!("`{bad}` is not a domain; give comma-separated domains such as example.com,example.org"),
             }
-            false
         }
     };
-    if ok { Ok(v.to_string()) } else { Err(invalid(key, &format!("`{v}` is not valid"))) }
+    Err(invalid(key, &refusal))
 }
 
 fn effective(stored: &[(String, String)]) -> Vec<(&'static str, String)> {
@@ -170,6 +196,7 @@ fn from_stored(stored: &[(String, String)]) -> AdminSettings {
         rate_limit_account_per_minute: count("rate_limit_account_per_minute", 10),
         remember_device_days: count("remember_device_days", 30),
         magic_link_hours: count("magic_link_hours", 1),
+        password_min_length: get("password_min_length").parse::<usize>().ok().filter(|n| (8..=128).contains(n)).unwrap_or(8),
         show_sidebar: get("show_sidebar") != "false",
         product_name: opt("product_name").unwrap_or_else(|| "Gatehouse".into()),
         logo_url: opt("logo_url"),
@@ -200,7 +227,7 @@ pub async fn show(store: &Store) -> Result<Value, StoreError> {
     for ((key, value), (_, _, kind, _)) in effective(&store.app_settings().await?).into_iter().zip(KEYS) {
         let v = match kind {
             Kind::Bool => Value::Bool(value == "true"),
-            Kind::Count => value.parse::<i64>().map(Value::from).unwrap_or(Value::String(value)),
+            Kind::Count | Kind::PasswordLength => value.parse::<i64>().map(Value::from).unwrap_or(Value::String(value)),
             _ => Value::String(value),
         };
         out.insert(key.to_string(), v);
@@ -242,5 +269,11 @@ mod tests {
         assert_eq!(validate("signup_allowed_domains", " @Example.com, b.org ").expect("domains"), "example.com,b.org");
         assert!(validate("lockout_threshold", "0").is_err());
         assert!(matches!(validate("nope", "1"), Err(AdminSettingsError::UnknownKey(..))));
+        let policy = validate("signup_policy", "closed").expect_err("not a policy").to_string();
+        assert!(policy.contains("open, invite_only, allowed_domains"), "{policy}");
+        let logo = validate("logo_url", "http://cdn.example/logo.png").expect_err("http").to_string();
+        assert!(logo.contains("https") && logo.contains("because"), "{logo}");
+        assert!(validate("password_min_length", "7").is_err());
+        assert_eq!(validate("password_min_length", "12").expect("length"), "12");
     }
 }

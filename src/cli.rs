@@ -15,6 +15,10 @@ pub struct Cli {
     /// Configuration file (default: ./gatehouse.toml if present, or GATEHOUSE_CONFIG).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Data directory: the SQLite database `gatehouse.db`, the generated master key and the
+    /// dev mail outbox (overrides GATEHOUSE_DATA_DIR; default ./data).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -196,8 +200,15 @@ fn print(value: serde_json::Value) {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut env: std::collections::BTreeMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("GATEHOUSE_")).collect();
+    if let Some(dir) = &cli.data_dir {
+        env.insert("GATEHOUSE_DATA_DIR".into(), dir.display().to_string());
+    }
+    let settings = Settings::from_sources(cli.config.as_deref(), &env)?;
     crate::telemetry::init(&settings);
+    if let Some(name) = management_command_name(&cli.command) {
+        startup::require_existing_database(&settings, &name).await?;
+    }
     match cli.command {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
@@ -231,6 +242,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(UserCommand::Unlock { email }) => {
             let state = startup::build_state(settings, Clock::system()).await?;
             let email = users::normalize_email(&email)?;
+            if state.store.user_by_email(&email).await?.is_none() {
+                return Err(CliError(format!("no user has the email {email}; nothing to unlock")));
+            }
             let was_locked = auth::abuse::unlock(&state, "cli", &email).await?;
             print(json!({ "ok": true, "was_locked": was_locked }));
             Ok(())
@@ -261,7 +275,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 require_consent: args.require_consent,
                 dev: args.dev,
             };
+            let same_name = store.client_ids_named(input.name.trim()).await?;
             let created = oidc::clients::create(&store, &Clock::system(), input).await?;
+            warn_duplicate_name("client", "client_id", &same_name);
             match created.client_secret {
                 Some(secret) => print(json!({ "client_id": created.client_id, "client_secret": secret })),
                 None => print(json!({ "client_id": created.client_id })),
@@ -309,6 +325,31 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// Names may repeat; the operator is told on stderr (stdout stays one JSON object).
+fn warn_duplicate_name(what: &str, id_field: &str, existing: &[String]) {
+    if !existing.is_empty() {
+        eprintln!(
+            "warning: another {what} already has this name ({id_field} {}); both are kept: tell them apart by {id_field}",
+            existing.join(", ")
+        );
+    }
+}
+
+/// `None` for `serve` and `migrate`, which may create the database; the command's name otherwise.
+fn management_command_name(command: &Command) -> Option<String> {
+    let name = match command {
+        Command::Serve | Command::Migrate => return None,
+        Command::User(_) => "user",
+        Command::Client(_) => "client",
+        Command::ApiKey(_) => "api-key",
+        Command::Keys(_) => "keys",
+        Command::Settings(_) => "settings",
+        Command::Org(_) => "org",
+        Command::Roles(_) => "roles",
+    };
+    Some(format!("gatehouse {name}"))
+}
+
 async fn org_command(settings: Settings, cmd: OrgCommand) -> Result<(), CliError> {
     let state = startup::build_state(settings, Clock::system()).await?;
     match cmd {
@@ -320,13 +361,22 @@ async fn org_command(settings: Settings, cmd: OrgCommand) -> Result<(), CliError
                 }
                 None => None,
             };
+            let same_name = state.store.org_ids_named(name.trim()).await?;
             let org = orgs::membership::create(&state, orgs::membership::NewOrg { name, ..Default::default() }, owner.as_deref()).await?;
+            warn_duplicate_name("organization", "org_id", &same_name);
             print(json!({ "org_id": org.id }));
         }
         OrgCommand::AddMember { org_id, email, role } => {
             let email = users::normalize_email(&email)?;
             let user = state.store.user_by_email(&email).await?.ok_or_else(|| CliError(format!("no user has the email {email}")))?;
-            orgs::membership::add_member(&state, &org_id, &user.id, &role, &[]).await?;
+            let org =
+                state.store.org_by_id(org_id.trim()).await?.ok_or_else(|| CliError(format!("no organization has the id {org_id}")))?;
+            let structure = orgs::structure_of(&state.store, &org).await?;
+            let role = structure
+                .resolve(&role)
+                .ok_or_else(|| CliError(format!("`{role}` is not a role in this organization; its roles are {}", structure.names())))?
+                .to_string();
+            orgs::membership::add_member(&state, &org.id, &user.id, &role, &[]).await?;
             print(json!({ "ok": true }));
         }
     }

@@ -29,6 +29,8 @@ pub enum StartupError {
     Tls(String),
     #[error("{0}")]
     Other(String),
+    #[error("{0}")]
+    NoDatabase(String),
 }
 
 /// Uses GATEHOUSE_MASTER_KEY, or the key file in the data dir, generating it on first use.
@@ -68,6 +70,49 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     let store = Store::connect(settings.database_url.expose()).await.map_err(StartupError::Database)?;
     store.migrate().await.map_err(StartupError::Migrate)?;
     Ok(store)
+}
+
+/// For management commands (everything but `serve` and `migrate`): refuses to go on when the
+/// configured database does not exist yet, instead of silently creating a second one (a
+/// relative `./data` seen from another folder). The message names the database it would have
+/// used and how to point at the server's.
+pub async fn require_existing_database(settings: &Settings, command: &str) -> Result<(), StartupError> {
+    let url = settings.database_url.expose();
+    match Store::open_existing(url).await {
+        Ok(Some(store)) => {
+            store.close().await;
+            Ok(())
+        }
+        Ok(None) => Err(StartupError::NoDatabase(format!(
+            "`{command}` found no Gatehouse database at {}; management commands never create one (only `serve` and `migrate` do).\n\
+             Point it at the server's database with the settings `serve` uses: --data-dir DIR or GATEHOUSE_DATA_DIR \
+             (the SQLite file is DIR/gatehouse.db; now {}), GATEHOUSE_DATABASE_URL, or --config FILE (gatehouse.toml).",
+            describe_database(url),
+            absolute(&settings.data_dir).display(),
+        ))),
+        Err(e) => Err(StartupError::Database(e)),
+    }
+}
+
+/// Where a database URL points, without its password.
+pub fn describe_database(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let path = rest.split('?').next().unwrap_or(rest);
+        return format!("{} (SQLite)", absolute(Path::new(path)).display());
+    }
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "postgres://{}{}{} (Postgres)",
+            u.host_str().unwrap_or("localhost"),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            u.path()
+        ),
+        Err(_) => "the configured GATEHOUSE_DATABASE_URL".to_string(),
+    }
+}
+
+fn absolute(path: &Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Everything but the HTTP server: used by `serve` and by the CLI commands.
@@ -110,6 +155,7 @@ impl Application {
         let metrics = actix_web::web::Data::new(web::Metrics::default());
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(web::brand_pages))
                 .wrap(actix_web::middleware::from_fn(web::security_headers))
                 .app_data(data.clone())
                 .app_data(metrics.clone())

@@ -28,7 +28,11 @@ pub async fn link_is_live(state: &AppState, token: &str) -> Result<bool, StoreEr
 
 /// Creates the first admin (email verified) with the set-up link `token`.
 pub async fn create_first_admin(state: &AppState, token: &str, email: &str, password: &str) -> Result<UserRow, SetupError> {
-    if let Err(e) = users::normalize_email(email).and_then(|_| users::check_password_policy(password)) {
+    let checked = match users::normalize_email(email) {
+        Ok(normal) => users::check_new_password(&state.store, password, &users::Personal::email(&normal)).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = checked {
         return Err(SetupError::Refused(e.to_string()));
     }
     let token_hash = crypto::sha256_hex(token);
@@ -47,7 +51,7 @@ pub async fn create_first_admin(state: &AppState, token: &str, email: &str, pass
             crate::auth::audit::record(&state.store, &state.clock, &id, "admin.setup", &id, &serde_json::json!({})).await?;
             state.store.user_by_id(&id).await?.ok_or(SetupError::Store(StoreError::NotFound))
         }
-        Err(e @ (UserError::Invalid(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
+        Err(e @ (UserError::Invalid(_) | UserError::WeakPassword(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
             state.store.release_one_time_token(&token_hash, SETUP_PURPOSE).await?;
             Err(SetupError::Refused(e.to_string()))
         }

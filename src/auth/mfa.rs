@@ -37,6 +37,13 @@ pub struct Enrolment {
     pub qr_data_uri: String,
 }
 
+impl Enrolment {
+    /// The key in groups of four characters, for a page to show (and wrap) group by group.
+    pub fn secret_groups(&self) -> Vec<&str> {
+        self.secret_base32.as_bytes().chunks(4).filter_map(|c| std::str::from_utf8(c).ok()).collect()
+    }
+}
+
 impl std::fmt::Debug for Enrolment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Enrolment(<redacted>)")

@@ -9,6 +9,7 @@ pub mod login;
 pub mod magic_link;
 pub mod mfa;
 pub mod password;
+pub mod password_policy;
 pub mod reauth;
 pub mod session;
 pub mod totp;

@@ -154,6 +154,7 @@ fn user_error(e: UserError) -> BackendError {
         UserError::Invalid(msg) if msg.contains("password") => BackendError::field("password", msg),
         UserError::Invalid(msg) if msg.contains("username") => BackendError::field("username", msg),
         UserError::Invalid(msg) => BackendError::field("body", msg),
+        UserError::WeakPassword(w) => BackendError::field("password", w.to_string()),
         UserError::EmailTaken => BackendError::field("email", "Email already in use"),
         UserError::UsernameTaken => BackendError::field("username", "Username already in use"),
         UserError::Password(p) => BackendError::from(p),
@@ -331,9 +332,9 @@ pub struct UpdatePasswordRequest {
 }
 
 pub async fn update_password(state: &AppState, id: &str, r: UpdatePasswordRequest) -> Result<(), BackendError> {
-    require(state, id).await?;
+    let user = require(state, id).await?;
     let pw = r.password.ok_or_else(|| BackendError::field("password", "required"))?;
-    users::check_password_policy(&pw).map_err(|e| BackendError::field("password", e.to_string()))?;
+    users::check_new_password(&state.store, &pw, &users::Personal::of(&user)).await.map_err(user_error)?;
     let hash = state.hasher.hash(&pw).await?;
     state.store.set_user_password(id, Some(&hash), r.ask_user_to_update_password_on_login, state.clock.now()).await?;
     Ok(())

@@ -69,6 +69,8 @@ pub enum Outcome {
     },
     Consent {
         request_id: String,
+        /// Shown beside the name: two clients may share a name.
+        client_id: String,
         client_name: String,
         scopes: Vec<String>,
     },
@@ -375,6 +377,7 @@ async fn decide(
             return match park(state, &req, parked).await {
                 Ok(request_id) => Outcome::Consent {
                     request_id,
+                    client_id: client.id.clone(),
                     client_name: client.name.clone(),
                     scopes: req.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect(),
                 },

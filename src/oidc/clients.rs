@@ -63,6 +63,16 @@ pub fn validate_registered_uri(uri: &str, dev: bool) -> Result<(), String> {
             }
         }
         "javascript" | "data" | "file" | "vbscript" => return Err(format!("`{uri}`: scheme not allowed")),
+        // RFC 8252 §7.1: a native app's private-use scheme is a reverse domain name
+        // (`com.example.app:/cb`). Anything else (`localhost:8501/cb` parses with the scheme
+        // `localhost`) is a web URI missing its `http://`, and could never be redirected to.
+        scheme if !scheme.contains('.') => {
+            return Err(format!(
+                "`{uri}` has no http:// or https:// scheme (`{scheme}:` is not one; did you mean `http://{uri}`?). \
+                 Web apps need an http(s) URI; a native app may use a private-use scheme in reverse-domain form \
+                 such as `com.example.app:/callback` (RFC 8252)"
+            ));
+        }
         _ => {} // private-use schemes for native apps
     }
     Ok(())
@@ -225,6 +235,10 @@ mod tests {
         assert!(validate_registered_uri("https://app.example.com/login/callback?*", false).is_ok());
         assert!(validate_registered_uri("javascript:alert(1)", true).is_err());
         assert!(validate_registered_uri("/relative", false).is_err());
+        let typo = validate_registered_uri("localhost:8501/cb", false).expect_err("no scheme");
+        assert!(typo.contains("http://localhost:8501/cb") && typo.contains("RFC 8252"), "{typo}");
+        assert!(validate_registered_uri("myapp:/cb", false).is_err());
+        assert!(validate_registered_uri("com.example.app:/callback", false).is_ok());
     }
 
     #[test]

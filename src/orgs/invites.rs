@@ -15,6 +15,9 @@ pub struct SentInvite {
     pub invite: InviteRow,
     /// The link in the email; shown once.
     pub link: String,
+    /// The role of the pending invitation this one replaced, when it was another role (the
+    /// inviter is told the pending role changed).
+    pub replaced_role: Option<String>,
 }
 
 impl std::fmt::Debug for SentInvite {
@@ -55,6 +58,8 @@ pub async fn invite(
     }
     let now = state.clock.now();
     // A new invite replaces an older pending one for the same address.
+    let replaced_role =
+        state.store.pending_invites(org_id, now).await?.into_iter().find(|i| i.email == email).map(|i| i.role).filter(|r| r != role);
     state.store.revoke_invites(org_id, &email, now).await?;
     let pending = state.store.pending_invites(org_id, now).await?.len() as i64;
     check_capacity(state, &org, pending).await?;
@@ -78,7 +83,7 @@ pub async fn invite(
         state.store.revoke_invites(org_id, &email, now).await?;
         return Err(e);
     }
-    Ok(SentInvite { invite, link })
+    Ok(SentInvite { invite, link, replaced_role })
 }
 
 /// The invitation behind a link, if it can still be accepted.
@@ -170,7 +175,7 @@ pub async fn accept_with_signup(
     let input = CreateUser { email: invite.email.clone(), password, first_name, last_name, email_verified: true, ..Default::default() };
     let id = match users::create(&state.store, &state.hasher, &state.clock, input).await {
         Ok(id) => id,
-        Err(e @ (UserError::Invalid(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
+        Err(e @ (UserError::Invalid(_) | UserError::WeakPassword(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
             return Err(SignupAcceptError::Refused(e.to_string()));
         }
         Err(e @ (UserError::Password(_) | UserError::Store(_))) => return Err(SignupAcceptError::User(e)),

@@ -50,6 +50,25 @@ impl RoleStructure {
         self.roles.iter().position(|r| r.name == role)
     }
 
+    /// The role named `name`, matched as the product shows role names: exactly, or else
+    /// ignoring case (`member` is `Member`) when that is unambiguous.
+    pub fn resolve(&self, name: &str) -> Option<&str> {
+        let name = name.trim();
+        if let Some(r) = self.roles.iter().find(|r| r.name == name) {
+            return Some(&r.name);
+        }
+        let mut folded = self.roles.iter().filter(|r| r.name.eq_ignore_ascii_case(name));
+        match (folded.next(), folded.next()) {
+            (Some(r), None) => Some(&r.name),
+            _ => None,
+        }
+    }
+
+    /// "Owner, Admin, Member": for messages that list the valid roles.
+    pub fn names(&self) -> String {
+        self.roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
     pub fn top_role(&self) -> &str {
         self.roles.first().map(|r| r.name.as_str()).unwrap_or("Owner")
     }

@@ -12,6 +12,7 @@ mod end_user_keys;
 mod error;
 mod grants;
 mod integration_keys;
+mod lookups;
 mod magic_links;
 mod mfa;
 mod one_time_tokens;

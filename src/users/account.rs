@@ -3,7 +3,7 @@
 //! changes. Every flow that answers "did we send you an email?" answers the same way
 //! whether or not the account exists.
 
-use super::{CreateUser, LoginError, UserError, authenticate, check_password_policy, normalize_email};
+use super::{CreateUser, LoginError, UserError, authenticate, normalize_email};
 use crate::admin_settings::{AdminSettings, SignupPolicy};
 use crate::auth::abuse::{self, AbuseError, Action};
 use crate::auth::account_tokens::{self, CHANGE_EMAIL, MFA_DEVICE, RESET_PASSWORD, VERIFY_EMAIL};
@@ -45,6 +45,7 @@ impl From<UserError> for AccountError {
     fn from(e: UserError) -> Self {
         match e {
             UserError::Invalid(m) => AccountError::Invalid(m),
+            UserError::WeakPassword(w) => AccountError::Invalid(w.to_string()),
             UserError::UsernameTaken => AccountError::UsernameTaken,
             UserError::EmailTaken => AccountError::EmailUnavailable,
             UserError::Store(s) => AccountError::Store(s),
@@ -121,7 +122,9 @@ pub async fn signup(state: &AppState, look: &AdminSettings, input: Signup, ip: O
     if !look.signup_domain_allowed(&email) {
         return Err(AccountError::DomainNotAllowed);
     }
-    check_password_policy(&input.password)?;
+    let personal =
+        super::Personal { email: &email, first_name: input.first_name.as_deref(), last_name: input.last_name.as_deref(), username: None };
+    super::check_new_password(&state.store, &input.password, &personal).await?;
     let create = CreateUser {
         email: email.clone(),
         password: Some(input.password),
@@ -264,7 +267,10 @@ pub async fn reset_link_valid(state: &AppState, token: &str) -> Result<bool, Acc
 
 /// Sets a new password from a reset link; ends every session and clears any lockout.
 pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -> Result<UserRow, AccountError> {
-    check_password_policy(new_password)?;
+    // The policy needs the account (its email and name) before the link is used up.
+    let peeked = account_tokens::peek(state, token, RESET_PASSWORD).await?.ok_or(AccountError::LinkInvalid)?;
+    let owner = state.store.user_by_id(&peeked.user_id).await?.ok_or(AccountError::LinkInvalid)?;
+    super::check_new_password(&state.store, new_password, &super::Personal::of(&owner)).await?;
     let hash = state.hasher.hash(new_password).await.map_err(|e| AccountError::User(e.into()))?;
     let row = account_tokens::consume(state, token, RESET_PASSWORD).await?.ok_or(AccountError::LinkInvalid)?;
     let user = state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)?;
@@ -397,7 +403,7 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<UserR
 /// and cancels a pending email change.
 pub async fn change_password(state: &AppState, user: &UserRow, current: &str, new: &str, keep_session: &str) -> Result<(), AccountError> {
     check_current_password(state, user, current).await?;
-    check_password_policy(new)?;
+    super::check_new_password(&state.store, new, &super::Personal::of(user)).await?;
     let hash = state.hasher.hash(new).await.map_err(|e| AccountError::User(e.into()))?;
     let now = state.clock.now();
     state.store.set_user_password_hash(&user.id, &hash, now).await?;

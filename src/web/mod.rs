@@ -185,4 +185,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 pub use pages::announce_setup_link as setup_link;
+pub use render::brand_pages;
 pub use security_headers::apply as security_headers;

@@ -40,6 +40,7 @@ struct FormPostPage<'a> {
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
     look: &'a pages::hosted::Look,
+    client_id: &'a str,
     client_name: &'a str,
     email: &'a str,
     scopes: &'a [String],
@@ -64,7 +65,7 @@ async fn render_outcome(req: &HttpRequest, state: &AppState, outcome: Outcome) -
             }
             render::redirect(&format!("/login?{}", serde_urlencoded::to_string(q).unwrap_or_default()), StatusCode::FOUND, Vec::new())
         }
-        Outcome::Consent { request_id, client_name, scopes } => {
+        Outcome::Consent { request_id, client_id, client_name, scopes } => {
             let Some(session) = current_session(req, state).await else {
                 return pages::internal_error(&"consent without a session");
             };
@@ -76,6 +77,7 @@ async fn render_outcome(req: &HttpRequest, state: &AppState, outcome: Outcome) -
             let look = pages::hosted::Look::from(&pages::hosted::admin(state).await);
             let page = ConsentPage {
                 look: &look,
+                client_id: &client_id,
                 client_name: &client_name,
                 email: &email,
                 scopes: &scopes,
@@ -246,7 +248,9 @@ pub async fn end_session(req: HttpRequest, state: web::Data<AppState>, body: web
             let email = state.store.user_by_id(&s.user_id).await.ok().flatten().map(|u| u.email).unwrap_or_default();
             let token = csrf::issue(&req, &state);
             let carry: Vec<(String, String)> = params.iter().filter(|(k, _)| k != "csrf_token" && k != "confirm").cloned().collect();
+            let look = pages::hosted::Look::from(&pages::hosted::admin(&state).await);
             let page = pages::LogoutConfirm {
+                look: &look,
                 email: &email,
                 csrf_token: &token.form_value,
                 action: crate::oidc::discovery::END_SESSION_PATH,

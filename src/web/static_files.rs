@@ -7,6 +7,8 @@ const FILES: &[(&str, &str, &str)] = &[
     ("css/admin.css", "text/css; charset=utf-8", include_str!("../../static/css/admin.css")),
     ("js/admin.js", "text/javascript; charset=utf-8", include_str!("../../static/js/admin.js")),
     ("js/form_post.js", "text/javascript; charset=utf-8", include_str!("../../static/js/form_post.js")),
+    ("js/password_hint.js", "text/javascript; charset=utf-8", include_str!("../../static/js/password_hint.js")),
+    ("js/recovery_codes.js", "text/javascript; charset=utf-8", include_str!("../../static/js/recovery_codes.js")),
     ("img/avatar.svg", "image/svg+xml", include_str!("../../static/img/avatar.svg")),
     ("img/favicon.svg", "image/svg+xml", include_str!("../../static/img/favicon.svg")),
 ];

@@ -235,6 +235,7 @@ both_backends! {
         assert_eq!(res.status(), StatusCode::OK);
         let html = res.text().await.expect("html");
         assert!(html.contains("id=\"consent-allow\"") && html.contains("id=\"consent-deny\""));
+        assert!(html.contains(&format!("<code id=\"client-id\">{}</code>", client.id)), "the id is shown by the name: {html}");
         let csrf = form_value(&html, "csrf_token").expect("csrf");
         let request = form_value(&html, "request").expect("request id");
         // Deny → access_denied at the client.

@@ -29,7 +29,7 @@ both_backends! {
         assert_ne!(link, first);
         let res = app.get(&link).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(location(&res), "/account");
+        assert_eq!(location(&res), "/account?notice=email-confirmed");
         assert_eq!(browser().get(&first).send().await.expect("get").status(), StatusCode::BAD_REQUEST, "retired by the first use");
         let user = app.state.store.user_by_email("sam@example.com").await.expect("db").expect("user");
         assert!(user.email_verified);

@@ -16,6 +16,7 @@ mod magic_links;
 mod mfa;
 mod orgs;
 mod pages;
+mod polish;
 mod replicas;
 mod token;
 mod userinfo_revoke_introspect;

@@ -7,7 +7,9 @@ use reqwest::StatusCode;
 
 fn secret_of(html: &str) -> String {
     let start = html.find("id=\"mfa-secret\" class=\"secret\">").expect("secret shown") + "id=\"mfa-secret\" class=\"secret\">".len();
-    html[start..start + html[start..].find('<').expect("end")].to_string()
+    // The key is shown in groups of four (`<span class="group">ABCD</span>…`); its text is the key.
+    let inner = &html[start..start + html[start..].find("</code>").expect("end")];
+    inner.replace("<span class=\"group\">", "").replace("</span>", "")
 }
 
 fn recovery_codes(html: &str) -> Vec<String> {

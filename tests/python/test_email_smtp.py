@@ -59,7 +59,7 @@ def test_signup_mail_arrives_over_smtp_and_its_link_verifies(gatehouse) -> None:
     assert msg["From"] and "Gatehouse" in msg["From"]
     assert msg.is_multipart() and msg.get_content_type() == "multipart/alternative"
     res = s.get(link_in(msg, "/verify-email"), allow_redirects=False)
-    assert res.status_code == 303 and res.headers["location"] == "/account"
+    assert res.status_code == 303 and res.headers["location"] == "/account?notice=email-confirmed"
     account = s.get(gatehouse.url + "/account", allow_redirects=False)
     assert account.status_code == 200 and addr in account.text
     # The link was single use.

@@ -140,8 +140,16 @@ fn plain(section: &str) -> Render<'_> {
     Render { section, status: StatusCode::OK, notice: None, error: None, enrolment: None }
 }
 
+/// The query an email-confirmation link lands on, so the account page can say so.
+pub const EMAIL_CONFIRMED: &str = "notice=email-confirmed";
+
 async fn show(req: HttpRequest, state: web::Data<AppState>, who: SignedIn, section: &str) -> HttpResponse {
-    render_account(&req, &state, &who.session, &who.user, plain(section)).await
+    let SignedIn { session: s, user: u } = who;
+    if req.query_string() == EMAIL_CONFIRMED {
+        let msg = format!("Email confirmed: {} is your verified address.", u.email);
+        return render_account(&req, &state, &s, &u, Render { notice: Some(&msg), ..plain(section) }).await;
+    }
+    render_account(&req, &state, &s, &u, plain(section)).await
 }
 
 pub async fn profile(req: HttpRequest, state: web::Data<AppState>, who: SignedIn) -> HttpResponse {

@@ -18,6 +18,8 @@ pub struct Look {
     pub logo_url: Option<String>,
     pub support_email: Option<String>,
     pub show_sidebar: bool,
+    /// The shortest password accepted (`password_min_length`), for the forms' hints.
+    pub password_min: usize,
 }
 
 impl From<&AdminSettings> for Look {
@@ -27,7 +29,15 @@ impl From<&AdminSettings> for Look {
             logo_url: a.logo_url.clone(),
             support_email: a.support_email.clone(),
             show_sidebar: a.show_sidebar,
+            password_min: a.password_min_length,
         }
+    }
+}
+
+impl Look {
+    /// The Look & Feel with nothing configured (before the settings are read).
+    pub fn fallback() -> Self {
+        Self::from(&admin_settings::load_defaults())
     }
 }
 

@@ -11,6 +11,7 @@ use askama::Template;
 #[derive(Template)]
 #[template(path = "logout_confirm.html")]
 pub struct LogoutConfirm<'a> {
+    pub look: &'a super::hosted::Look,
     pub email: &'a str,
     pub csrf_token: &'a str,
     pub action: &'a str,
@@ -43,7 +44,8 @@ pub async fn logout_form(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         Err(e) => return internal_error(&e),
     };
     let token = csrf::issue(&req, &state);
-    let page = LogoutConfirm { email: &email, csrf_token: &token.form_value, action: "/logout", carry: Vec::new() };
+    let look = super::hosted::Look::from(&super::hosted::admin(&state).await);
+    let page = LogoutConfirm { look: &look, email: &email, csrf_token: &token.form_value, action: "/logout", carry: Vec::new() };
     render::page(StatusCode::OK, &page, token.new_cookie.into_iter().collect())
 }
 
@@ -60,6 +62,5 @@ pub async fn logout_submit(req: HttpRequest, state: web::Data<AppState>, CsrfFor
 }
 
 pub fn signed_out(cookies: Vec<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
-    let page = render::MessagePage { title: "Signed out", message: "You have been signed out.", link: Some(("/login", "Sign in again")) };
-    render::page(StatusCode::OK, &page, cookies)
+    render::message_page(StatusCode::OK, "Signed out", "You have been signed out.", Some(("/login", "Sign in again")), cookies)
 }

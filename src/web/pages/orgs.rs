@@ -70,6 +70,7 @@ struct OrgPage<'a> {
 #[template(path = "invite_accept.html")]
 struct AcceptPage<'a> {
     look: &'a Look,
+    org_id: &'a str,
     org_name: &'a str,
     role: &'a str,
     email: &'a str,
@@ -81,17 +82,44 @@ struct AcceptPage<'a> {
     error: Option<&'a str>,
 }
 
-/// Maps service refusals to pages; every variant decided explicitly.
+/// Maps service refusals to pages; every variant decided explicitly. Each page has a title,
+/// a sentence and the next step as a link (no dead ends).
 fn org_error(e: OrgError) -> HttpResponse {
-    let (status, title) = match &e {
-        OrgError::OrgNotFound | OrgError::UserNotFound | OrgError::NotAMember => (StatusCode::NOT_FOUND, "Not found"),
-        OrgError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
-        OrgError::Invalid(_) => (StatusCode::BAD_REQUEST, "That did not work"),
-        OrgError::InviteInvalid => (StatusCode::GONE, "Invitation not valid"),
+    const BACK: (&str, &str) = ("/orgs", "Back to your organizations");
+    let (status, title, message, link) = match &e {
+        OrgError::OrgNotFound | OrgError::NotAMember => (
+            StatusCode::NOT_FOUND,
+            "Organization not found",
+            "This organization does not exist, or you are not a member of it.".to_string(),
+            BACK,
+        ),
+        OrgError::UserNotFound => {
+            (StatusCode::NOT_FOUND, "Member not found", "That person is not a member of this organization.".to_string(), BACK)
+        }
+        OrgError::Forbidden(reason) => (StatusCode::FORBIDDEN, "Not allowed", sentence(reason), BACK),
+        OrgError::Invalid(reason) => (StatusCode::BAD_REQUEST, "That did not work", sentence(reason), BACK),
+        OrgError::InviteInvalid => (
+            StatusCode::GONE,
+            "Invitation not valid",
+            "This invitation has expired, was withdrawn, or was already used. Ask the person who invited you to send a new one."
+                .to_string(),
+            ("/", "Go to your account"),
+        ),
         OrgError::Email(inner) => return internal_error(inner),
         OrgError::Store(inner) => return internal_error(inner),
     };
-    render::error_page(status, title, &e.to_string(), None)
+    render::error_page_with_link(status, title, &message, None, Some(link))
+}
+
+/// "your role (Member) does not allow …" → "Your role (Member) does not allow ….".
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 fn back_to(org_id: &str, done: &str) -> HttpResponse {
@@ -190,6 +218,9 @@ async fn render_org(
         Some("created") => Some("Organization created."),
         Some("joined") => Some("Welcome! You joined the organization."),
         Some("invited") => Some("Invitation sent."),
+        Some("reinvited") => Some(
+            "Invitation sent again with the role you chose: the pending invitation's role changed, and the earlier link no longer works.",
+        ),
         Some("role") => Some("Role changed."),
         Some("removed") => Some("Member removed."),
         Some("revoked") => Some("Invitation revoked."),
@@ -237,6 +268,7 @@ pub async fn invite(
 ) -> HttpResponse {
     let s = who.session;
     match invites::invite(&state, Actor::User(&s.user_id), &path, &form.email, &form.role, &[]).await {
+        Ok(sent) if sent.replaced_role.is_some() => back_to(&path, "reinvited"),
         Ok(_) => back_to(&path, "invited"),
         Err(e) => org_error(e),
     }
@@ -366,6 +398,7 @@ async fn render_accept(req: &HttpRequest, state: &AppState, token: &str, status:
     let look = Look::from(&hosted::admin(state).await);
     let page = AcceptPage {
         look: &look,
+        org_id: &org.id,
         org_name: &org.name,
         role: &invite.role,
         email: &invite.email,

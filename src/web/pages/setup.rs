@@ -15,6 +15,7 @@ use serde::Deserialize;
 #[derive(Template)]
 #[template(path = "setup.html")]
 struct SetupPage<'a> {
+    look: &'a hosted::Look,
     csrf_token: &'a str,
     token: &'a str,
     email: &'a str,
@@ -43,11 +44,9 @@ pub async fn setup_form(req: HttpRequest, state: web::Data<AppState>, query: web
         Err(e) => return internal_error(&e),
     }
     let csrf = csrf::issue(&req, &state);
-    render::page(
-        StatusCode::OK,
-        &SetupPage { csrf_token: &csrf.form_value, token: &token, email: "", error: None },
-        csrf.new_cookie.into_iter().collect(),
-    )
+    let a = hosted::admin(&state).await;
+    let page = SetupPage { look: &hosted::Look::from(&a), csrf_token: &csrf.form_value, token: &token, email: "", error: None };
+    render::page(StatusCode::OK, &page, csrf.new_cookie.into_iter().collect())
 }
 
 #[derive(Deserialize)]
@@ -60,9 +59,16 @@ pub struct SetupForm {
     password: String,
 }
 
-fn setup_refused(req: &HttpRequest, state: &AppState, form: &SetupForm, message: &str) -> HttpResponse {
+async fn setup_refused(req: &HttpRequest, state: &AppState, form: &SetupForm, message: &str) -> HttpResponse {
     let csrf = csrf::issue(req, state);
-    let page = SetupPage { csrf_token: &csrf.form_value, token: &form.token, email: form.email.trim(), error: Some(message) };
+    let a = hosted::admin(state).await;
+    let page = SetupPage {
+        look: &hosted::Look::from(&a),
+        csrf_token: &csrf.form_value,
+        token: &form.token,
+        email: form.email.trim(),
+        error: Some(message),
+    };
     render::page(StatusCode::BAD_REQUEST, &page, csrf.new_cookie.into_iter().collect())
 }
 
@@ -72,7 +78,7 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm
     let user = match setup::create_first_admin(&state, &form.token, &form.email, &form.password).await {
         Ok(u) => u,
         Err(SetupError::LinkInvalid) => return invalid_link(),
-        Err(SetupError::Refused(message)) => return setup_refused(&req, &state, &form, &message),
+        Err(SetupError::Refused(message)) => return setup_refused(&req, &state, &form, &message).await,
         Err(e @ (SetupError::User(_) | SetupError::Store(_))) => return internal_error(&e),
     };
     let a = hosted::admin(&state).await;

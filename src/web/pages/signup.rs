@@ -170,6 +170,8 @@ pub async fn verify_email(req: HttpRequest, state: web::Data<AppState>, query: w
         let msg = format!("{} is confirmed. Sign out first to sign in with it.", user.email);
         return hosted::notice(StatusCode::OK, &look, "Email address confirmed", &msg, Some(("/account", "Back to your account")));
     }
-    let cont = Continuation::default();
+    // Say so on the account page, unless the admin sends logins elsewhere.
+    let redirect = a.redirect_after_login.is_none().then(|| format!("/account?{}", super::account::EMAIL_CONFIRMED));
+    let cont = Continuation { request: None, redirect };
     hosted::continue_login(&req, &state, &a, &user, login::EMAIL_CONFIRMATION_LINK, &cont).await
 }
