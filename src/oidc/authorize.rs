@@ -136,6 +136,11 @@ async fn trusted_target(state: &AppState, params: &[(String, String)]) -> Result
         state.store.client_by_id(client_id).await?.ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
     let redirect_uri = get(params, "redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
     if !client.accepts_redirect_uri(redirect_uri) {
+        if let Some(param) = super::clients::injected_response_param(redirect_uri) {
+            return Err(OAuthError::invalid_request(format!(
+                "redirect_uri must not carry `{param}` in its query: the server adds the response parameters itself"
+            )));
+        }
         return Err(OAuthError::invalid_request("redirect_uri is not registered for this client"));
     }
     Ok((client, redirect_uri.to_string()))

@@ -52,6 +52,9 @@ pub fn validate_registered_uri(uri: &str, dev: bool) -> Result<(), String> {
     if uri.ends_with("?*") && parsed.query().is_some() {
         return Err(format!("`{uri}`: a `?*` pattern must not also have a query"));
     }
+    if let Some(param) = injected_response_param(base) {
+        return Err(format!("`{uri}`: the query must not contain `{param}`, which the server adds to the redirect"));
+    }
     match parsed.scheme() {
         "https" => {}
         "http" => {
@@ -68,7 +71,22 @@ pub fn validate_registered_uri(uri: &str, dev: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Exact string match, or a registered `…?*` pattern matching that path with any query.
+/// Parameters the authorization server itself puts on the redirect (RFC 6749 §4.1.2, RFC 9207,
+/// OIDC Core §3.2.2.5): a redirect URI that already carries one would let the requester plant
+/// its own values ahead of the real ones.
+pub const RESPONSE_PARAMS: [&str; 8] = ["code", "state", "iss", "error", "error_description", "error_uri", "id_token", "access_token"];
+
+/// The first response parameter (decoded name) found in the URI's query, if any.
+pub fn injected_response_param(uri: &str) -> Option<String> {
+    let query = uri.split_once('?')?.1;
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, _)| k.into_owned())
+        .find(|k| RESPONSE_PARAMS.contains(&k.as_str()))
+}
+
+/// Exact string match, or a registered `…?*` pattern matching that path with any query that
+/// carries none of the [`RESPONSE_PARAMS`].
 pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     if registered == requested {
         return true;
@@ -76,7 +94,7 @@ pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     match registered.strip_suffix("?*") {
         Some(base) => match requested.strip_prefix(base) {
             Some("") => true,
-            Some(rest) => rest.starts_with('?') && !rest.contains('#'),
+            Some(rest) => rest.starts_with('?') && !rest.contains('#') && injected_response_param(rest).is_none(),
             None => false,
         },
         None => false,
@@ -239,5 +257,17 @@ mod tests {
         assert!(!redirect_uri_matches(pattern, "https://a.com/login/callbackevil"));
         assert!(!redirect_uri_matches(pattern, "https://a.com/login/callback/x?y"));
         assert!(!redirect_uri_matches(pattern, "https://a.com/login/callback?x#frag"));
+    }
+
+    #[test]
+    fn query_patterns_refuse_response_parameters() {
+        let pattern = "https://a.com/g?*";
+        for name in RESPONSE_PARAMS {
+            assert!(!redirect_uri_matches(pattern, &format!("https://a.com/g?{name}=ATTACKER")), "{name}");
+            assert!(!redirect_uri_matches(pattern, &format!("https://a.com/g?x=1&{name}")), "{name}");
+        }
+        assert!(!redirect_uri_matches(pattern, "https://a.com/g?c%6Fde=ATTACKER"), "percent-encoded names are decoded");
+        assert!(redirect_uri_matches(pattern, "https://a.com/g?codes=1&x_state=2"), "only exact names");
+        assert!(validate_registered_uri("https://a.com/cb?state=1", false).is_err());
     }
 }
