@@ -18,3 +18,6 @@ mod pages;
 mod replicas;
 mod token;
 mod userinfo_revoke_introspect;
+
+// Issue 11 (sec2): security fixes.
+mod email_validation;
