@@ -414,9 +414,10 @@ async fn decide(
 async fn issue_code(state: &AppState, req: &ValidRequest, user_id: &str, session: &Session) -> Result<String, OAuthError> {
     let now = state.clock.now();
     let grant_id = uuid::Uuid::new_v4().to_string();
+    // The grant remembers the session it came from: signing that session out revokes it.
     state
         .store
-        .insert_grant(&GrantRow {
+        .insert_session_grant(&GrantRow {
             id: grant_id.clone(),
             client_id: req.client_id.clone(),
             user_id: Some(user_id.to_string()),
@@ -426,7 +427,7 @@ async fn issue_code(state: &AppState, req: &ValidRequest, user_id: &str, session
             active_org_id: req.org_id.clone(),
             created_at: now,
             revoked_at: None,
-        })
+        }, &session.id_hash)
         .await?;
     let code = crypto::random_secret();
     state

@@ -7,6 +7,8 @@ mod account_tokens;
 mod app_settings;
 mod backend_orgs;
 mod clients;
+// Issue 11 (sec2): credential retirement.
+mod credentials;
 mod end_user_keys;
 mod error;
 mod grants;

@@ -6,7 +6,7 @@
 use super::{CreateUser, LoginError, UserError, authenticate, check_password_policy, normalize_email};
 use crate::admin_settings::{AdminSettings, SignupPolicy};
 use crate::auth::abuse::{self, AbuseError, Action};
-use crate::auth::account_tokens::{self, CHANGE_EMAIL, MFA_DEVICE, RESET_PASSWORD, VERIFY_EMAIL};
+use crate::auth::account_tokens::{self, CHANGE_EMAIL, RESET_PASSWORD, VERIFY_EMAIL};
 use crate::auth::audit;
 use crate::email::{self, EmailError};
 use crate::state::AppState;
@@ -258,20 +258,18 @@ pub async fn reset_link_valid(state: &AppState, token: &str) -> Result<bool, Acc
     Ok(account_tokens::peek(state, token, RESET_PASSWORD).await?.is_some())
 }
 
-/// Sets a new password from a reset link; ends every session and clears any lockout.
+/// Sets a new password from a reset link; ends every session and OIDC grant, retires every
+/// other reset link, magic link, remembered MFA device and pending email change (a reset
+/// often follows a compromise), and clears any lockout. A disabled account cannot be reset.
 pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -> Result<UserRow, AccountError> {
     check_password_policy(new_password)?;
     let hash = state.hasher.hash(new_password).await.map_err(|e| AccountError::User(e.into()))?;
     let row = account_tokens::consume(state, token, RESET_PASSWORD).await?.ok_or(AccountError::LinkInvalid)?;
-    let user = state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)?;
+    let user = state.store.user_by_id(&row.user_id).await?.filter(|u| u.enabled).ok_or(AccountError::LinkInvalid)?;
     let now = state.clock.now();
     state.store.set_user_password_hash(&user.id, &hash, now).await?;
     state.store.set_user_email_verified(&user.id, now).await?;
-    state.store.delete_user_sessions(&user.id).await?;
-    // A reset often follows a compromise: devices remembered for MFA must prove the second
-    // factor again, and a pending email change (perhaps the intruder's) is cancelled.
-    state.store.retire_account_tokens(&user.id, MFA_DEVICE, now).await?;
-    state.store.retire_account_tokens(&user.id, CHANGE_EMAIL, now).await?;
+    super::credentials::password_changed(state, &user, None).await?;
     state.store.clear_login_failures(&user.email, now).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.reset", &user.id, &serde_json::json!({})).await;
     Ok(user)
@@ -389,17 +387,15 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<UserR
     state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)
 }
 
-/// Changes the password, ends every other session, forgets the devices remembered for MFA
-/// and cancels a pending email change.
+/// Changes the password, ends every other session, revokes the user's OIDC grants, forgets
+/// the devices remembered for MFA and retires pending email changes, reset and magic links.
 pub async fn change_password(state: &AppState, user: &UserRow, current: &str, new: &str, keep_session: &str) -> Result<(), AccountError> {
     check_current_password(state, user, current).await?;
     check_password_policy(new)?;
     let hash = state.hasher.hash(new).await.map_err(|e| AccountError::User(e.into()))?;
     let now = state.clock.now();
     state.store.set_user_password_hash(&user.id, &hash, now).await?;
-    state.store.delete_other_sessions(&user.id, keep_session).await?;
-    state.store.retire_account_tokens(&user.id, MFA_DEVICE, now).await?;
-    state.store.retire_account_tokens(&user.id, CHANGE_EMAIL, now).await?;
+    super::credentials::password_changed(state, user, Some(keep_session)).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.changed", &user.id, &serde_json::json!({})).await;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! account flows live in `account`.
 
 pub mod account;
+pub mod credentials;
 pub mod signup_params;
 
 use crate::auth::password::{PasswordError, PasswordHasher};

@@ -20,4 +20,5 @@ mod token;
 mod userinfo_revoke_introspect;
 
 // Issue 11 (sec2): security fixes.
+mod credential_lifecycle;
 mod email_validation;
