@@ -364,7 +364,7 @@ pub async fn delete(state: &AppState, id: &str) -> Result<(), BackendError> {
 pub async fn set_enabled(state: &AppState, id: &str, enabled: bool) -> Result<(), BackendError> {
     state.store.set_user_enabled(id, enabled, state.clock.now()).await.map_err(not_found)?;
     if !enabled {
-        logout_all(state, id).await?;
+        users::credentials::user_disabled(state, id).await?;
     }
     Ok(())
 }

@@ -1,9 +1,9 @@
-//! What a credential change retires (issue 11 items 9-10). One place, so the hosted pages,
+//! What a credential change retires (issue 11 items 9-11). One place, so the hosted pages,
 //! the backend API and the CLI end the same things: a thief holding a session, an OIDC
 //! refresh or access token, a reset link, a magic link or a pending MFA step from before the
 //! change loses it.
 
-use crate::auth::account_tokens::{CHANGE_EMAIL, MFA_DEVICE, RESET_PASSWORD};
+use crate::auth::account_tokens::{CHANGE_EMAIL, MFA_DEVICE, MFA_ENROL_PENDING, MFA_PENDING, RESET_PASSWORD};
 use crate::state::AppState;
 use crate::store::{StoreError, UserRow};
 
@@ -39,4 +39,15 @@ pub async fn end_session(state: &AppState, user_id: &str, session_hash: &str) ->
         state.store.revoke_session_grants(user_id, session_hash, state.clock.now()).await?;
     }
     Ok(ended)
+}
+
+/// After a user was disabled: no session, grant or pending MFA step survives.
+pub async fn user_disabled(state: &AppState, user_id: &str) -> Result<(), StoreError> {
+    let now = state.clock.now();
+    state.store.delete_user_sessions(user_id).await?;
+    state.store.revoke_user_grants(user_id, now).await?;
+    for purpose in [MFA_PENDING, MFA_ENROL_PENDING, RESET_PASSWORD] {
+        state.store.retire_account_tokens(user_id, purpose, now).await?;
+    }
+    Ok(())
 }

@@ -21,4 +21,5 @@ mod userinfo_revoke_introspect;
 
 // Issue 11 (sec2): security fixes.
 mod credential_lifecycle;
+mod disabled_users;
 mod email_validation;
