@@ -20,6 +20,7 @@ mod token;
 mod userinfo_revoke_introspect;
 
 // Issue 11 (sec2): security fixes.
+mod address_proof;
 mod credential_lifecycle;
 mod disabled_users;
 mod email_validation;
