@@ -24,3 +24,4 @@ mod address_proof;
 mod credential_lifecycle;
 mod disabled_users;
 mod email_validation;
+mod org_keys;
