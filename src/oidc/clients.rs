@@ -21,6 +21,8 @@ pub struct NewClient {
     pub require_consent: bool,
     /// Development clients may use plain http:// on any host.
     pub dev: bool,
+    /// Scopes the client may ask for with the client_credentials grant (none by default).
+    pub client_credentials_scopes: Vec<String>,
 }
 
 pub struct CreatedClient {
@@ -118,6 +120,11 @@ pub async fn create(store: &Store, clock: &Clock, input: NewClient) -> Result<Cr
         }
         validate_registered_uri(uri, input.dev).map_err(ClientError::Invalid)?;
     }
+    for s in &input.client_credentials_scopes {
+        if !super::scope::valid_custom_scope(s) {
+            return Err(ClientError::Invalid(format!("`{s}` is not a valid scope: 1 to 100 printable ASCII characters, no spaces or quotes")));
+        }
+    }
     let client_id = crypto::random_token(18);
     let secret = (!input.public).then(crypto::random_secret);
     store
@@ -131,6 +138,7 @@ pub async fn create(store: &Store, clock: &Clock, input: NewClient) -> Result<Cr
             redirect_uris: serde_json::to_string(&input.redirect_uris).unwrap_or_else(|_| "[]".into()),
             post_logout_redirect_uris: serde_json::to_string(&input.post_logout_redirect_uris).unwrap_or_else(|_| "[]".into()),
             created_at: clock.now(),
+            client_credentials_scopes: super::scope::join(&input.client_credentials_scopes),
         })
         .await?;
     Ok(CreatedClient { client_id, client_secret: secret })
@@ -143,6 +151,11 @@ impl ClientRow {
 
     pub fn post_logout_uri_list(&self) -> Vec<String> {
         serde_json::from_str(&self.post_logout_redirect_uris).unwrap_or_default()
+    }
+
+    /// Whether the client_credentials grant may carry `scope`.
+    pub fn allows_client_scope(&self, scope: &str) -> bool {
+        super::scope::has(&self.client_credentials_scopes, scope)
     }
 
     pub fn accepts_redirect_uri(&self, requested: &str) -> bool {

@@ -25,3 +25,4 @@ mod credential_lifecycle;
 mod disabled_users;
 mod email_validation;
 mod org_keys;
+mod token_boundaries;
