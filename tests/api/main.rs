@@ -25,4 +25,5 @@ mod credential_lifecycle;
 mod disabled_users;
 mod email_validation;
 mod org_keys;
+mod org_safety;
 mod token_boundaries;
