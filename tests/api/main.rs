@@ -26,4 +26,5 @@ mod disabled_users;
 mod email_validation;
 mod org_keys;
 mod org_safety;
+mod properties;
 mod token_boundaries;
