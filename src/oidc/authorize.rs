@@ -417,17 +417,20 @@ async fn issue_code(state: &AppState, req: &ValidRequest, user_id: &str, session
     // The grant remembers the session it came from: signing that session out revokes it.
     state
         .store
-        .insert_session_grant(&GrantRow {
-            id: grant_id.clone(),
-            client_id: req.client_id.clone(),
-            user_id: Some(user_id.to_string()),
-            scope: req.scope.clone(),
-            auth_time: Some(session.auth_time),
-            login_method: Some(session.login_method.clone()),
-            active_org_id: req.org_id.clone(),
-            created_at: now,
-            revoked_at: None,
-        }, &session.id_hash)
+        .insert_session_grant(
+            &GrantRow {
+                id: grant_id.clone(),
+                client_id: req.client_id.clone(),
+                user_id: Some(user_id.to_string()),
+                scope: req.scope.clone(),
+                auth_time: Some(session.auth_time),
+                login_method: Some(session.login_method.clone()),
+                active_org_id: req.org_id.clone(),
+                created_at: now,
+                revoked_at: None,
+            },
+            &session.id_hash,
+        )
         .await?;
     let code = crypto::random_secret();
     state

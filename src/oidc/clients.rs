@@ -82,9 +82,7 @@ pub const RESPONSE_PARAMS: [&str; 8] = ["code", "state", "iss", "error", "error_
 pub fn injected_response_param(uri: &str) -> Option<String> {
     let query = uri.split_once('?')?.1;
     let query = query.split_once('#').map_or(query, |(q, _)| q);
-    url::form_urlencoded::parse(query.as_bytes())
-        .map(|(k, _)| k.into_owned())
-        .find(|k| RESPONSE_PARAMS.contains(&k.as_str()))
+    url::form_urlencoded::parse(query.as_bytes()).map(|(k, _)| k.into_owned()).find(|k| RESPONSE_PARAMS.contains(&k.as_str()))
 }
 
 /// Exact string match, or a registered `…?*` pattern matching that path with any query that
@@ -122,7 +120,9 @@ pub async fn create(store: &Store, clock: &Clock, input: NewClient) -> Result<Cr
     }
     for s in &input.client_credentials_scopes {
         if !super::scope::valid_custom_scope(s) {
-            return Err(ClientError::Invalid(format!("`{s}` is not a valid scope: 1 to 100 printable ASCII characters, no spaces or quotes")));
+            return Err(ClientError::Invalid(format!(
+                "`{s}` is not a valid scope: 1 to 100 printable ASCII characters, no spaces or quotes"
+            )));
         }
     }
     let client_id = crypto::random_token(18);

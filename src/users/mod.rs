@@ -46,7 +46,8 @@ pub fn is_invisible_or_bidi(c: char) -> bool {
 /// Text safe to show in a mail header or a list: control, bidi and invisible characters
 /// removed, whitespace runs folded to one space, at most `max` characters.
 pub fn printable(text: &str, max: usize) -> String {
-    let kept: String = text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).filter(|c| !c.is_control() && !is_invisible_or_bidi(*c)).collect();
+    let kept: String =
+        text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).filter(|c| !c.is_control() && !is_invisible_or_bidi(*c)).collect();
     kept.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ").chars().take(max).collect()
 }
 
@@ -68,10 +69,13 @@ pub fn normalize_email(raw: &str) -> Result<String, UserError> {
         return Err(invalid("it contains spaces or characters that are not allowed"));
     }
     let Some((local, domain)) = email.rsplit_once('@') else { return Err(invalid("it has no @")) };
-    if local.is_empty() || local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") || local.contains('@') {
+    if local.is_empty() || local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") || local.contains('@')
+    {
         return Err(invalid("the part before the @ is not valid"));
     }
-    let labels_ok = domain.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+    let labels_ok = domain.split('.').all(|l| {
+        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
     if !domain.contains('.') || !labels_ok {
         return Err(invalid("the domain is not valid"));
     }

@@ -20,7 +20,10 @@ const CASES: usize = 40;
 
 /// Draws `CASES` values from `strategy` with a fixed seed.
 fn draw<S: Strategy>(strategy: S) -> Vec<S::Value> {
-    let mut runner = TestRunner::new_with_rng(Config::default(), proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha));
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+    );
     (0..CASES).map(|_| strategy.new_tree(&mut runner).expect("value").current()).collect()
 }
 
@@ -42,8 +45,22 @@ fn text() -> impl Strategy<Value = String> {
 fn authorize_key() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "prompt", "max_age", "code_challenge",
-            "code_challenge_method", "response_mode", "id_token_hint", "request", "request_uri", "login_hint", "org_id",
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "nonce",
+            "prompt",
+            "max_age",
+            "code_challenge",
+            "code_challenge_method",
+            "response_mode",
+            "id_token_hint",
+            "request",
+            "request_uri",
+            "login_hint",
+            "org_id",
         ])
         .prop_map(str::to_string),
         "[a-z_]{1,12}",
@@ -77,9 +94,25 @@ fn json_value() -> impl Strategy<Value = Value> {
             prop::collection::btree_map(
                 prop_oneof![
                     prop::sample::select(vec![
-                        "email", "password", "user_id", "org_id", "name", "role", "username", "first_name", "properties",
-                        "metadata", "api_key_token", "existing_password_hash", "email_confirmed", "expires_in_hours",
-                        "redirect_to_url", "max_users", "domain", "display_name", "expires_at_seconds",
+                        "email",
+                        "password",
+                        "user_id",
+                        "org_id",
+                        "name",
+                        "role",
+                        "username",
+                        "first_name",
+                        "properties",
+                        "metadata",
+                        "api_key_token",
+                        "existing_password_hash",
+                        "email_confirmed",
+                        "expires_in_hours",
+                        "redirect_to_url",
+                        "max_users",
+                        "domain",
+                        "display_name",
+                        "expires_at_seconds",
                     ])
                     .prop_map(str::to_string),
                     "[a-z_]{1,10}",
