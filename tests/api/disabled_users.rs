@@ -17,6 +17,10 @@ both_backends! {
         // Even while the session row still exists, the gate refuses a disabled user.
         app.state.store.set_user_enabled(&id, false, app.clock.now()).await.expect("disable");
         assert_eq!(location(&app.get("/account").await), "/login?return_to=%2Faccount");
+        // The org pages went by the session alone: they must refuse it too.
+        let orgs = app.get("/orgs").await;
+        assert_eq!(orgs.status(), StatusCode::SEE_OTHER, "the org list sends a disabled user to the login page");
+        assert!(location(&orgs).starts_with("/login"), "{}", location(&orgs));
         let client = app.create_client().await;
         let (_, challenge) = pkce_pair();
         let res = app.authorize(&TestApp::code_params(&client, "openid", &challenge)).await;
