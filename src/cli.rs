@@ -161,6 +161,9 @@ pub struct ClientCreate {
     /// Development client: allow http:// redirect URIs on any host.
     #[arg(long)]
     dev: bool,
+    /// A scope the client may ask for with the client_credentials grant (repeatable).
+    #[arg(long = "client-credentials-scope")]
+    client_credentials_scopes: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -274,6 +277,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 public: args.public,
                 require_consent: args.require_consent,
                 dev: args.dev,
+                client_credentials_scopes: args.client_credentials_scopes,
             };
             let same_name = store.client_ids_named(input.name.trim()).await?;
             let created = oidc::clients::create(&store, &Clock::system(), input).await?;

@@ -79,6 +79,12 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits and the
     /// session list). Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<crate::net::IpRange>,
+    // --- /metrics access (issue 11 item 15) ---
+    /// Client addresses that may read `/metrics` (default: loopback only).
+    pub metrics_allow: Vec<crate::net::IpRange>,
+    /// A bearer token that reads `/metrics` from any address.
+    pub metrics_token: Option<Secret>,
+    // --- end /metrics access ---
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -106,6 +112,8 @@ const KEYS: &[(&str, bool)] = &[
     ("backend_api_rate_limit", false),
     ("backend_api_check_auth_url", false),
     ("trusted_proxies", false),
+    ("metrics_allow", false),
+    ("metrics_token", true),
 ];
 
 fn env_name(key: &str) -> String {
@@ -261,6 +269,20 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or_default();
+        // --- /metrics access (issue 11 item 15) ---
+        let metrics_allow = take("metrics_allow")
+            .unwrap_or_else(|| "127.0.0.0/8, ::1".to_string())
+            .split(',')
+            .filter(|r| !r.trim().is_empty())
+            .map(crate::net::IpRange::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad("GATEHOUSE_METRICS_ALLOW", format!("{e}; give IPs or CIDR blocks, comma-separated")))?;
+        let metrics_token = match take("metrics_token") {
+            None => None,
+            Some(t) if t.trim().len() >= 16 => Some(Secret::new(t.trim())),
+            Some(_) => return Err(bad("GATEHOUSE_METRICS_TOKEN", "must be at least 16 characters")),
+        };
+        // --- end /metrics access ---
         Ok(Self {
             issuer,
             listen,
@@ -280,6 +302,8 @@ impl Settings {
             backend_api_rate_limit,
             backend_api_check_auth_url,
             trusted_proxies,
+            metrics_allow,
+            metrics_token,
             warnings,
         })
     }

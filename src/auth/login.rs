@@ -153,7 +153,9 @@ pub async fn complete_challenge(
 }
 
 /// Finishes a required enrolment started at login: confirms the first code and logs in.
-/// Returns the session, where to go, and the recovery codes to show once.
+/// Like any completed login it needs an enabled account, ends the browser's previous
+/// session (`previous_session`, the old cookie value: no fixation) and counts as a success
+/// for the lockout. Returns the session, where to go, and the recovery codes to show once.
 pub async fn complete_enrolment(
     state: &AppState,
     look: &AdminSettings,
@@ -161,16 +163,22 @@ pub async fn complete_enrolment(
     code: &str,
     ip: Option<&str>,
     ctx: SessionContext<'_>,
+    previous_session: Option<&str>,
 ) -> Result<(NewSession, Continuation, Vec<String>), MfaLoginError> {
     let row = account_tokens::peek(state, pending, MFA_ENROL_PENDING).await?.ok_or(MfaLoginError::Expired)?;
-    abuse::check_rate(state, look, abuse::Action::Mfa, ip, Some(&row.user_id)).await.map_err(MfaLoginError::RateLimited)?;
-    let codes = match mfa::confirm(state, &row.user_id, code).await {
+    let user = state.store.user_by_id(&row.user_id).await?.filter(|u| u.enabled).ok_or(MfaLoginError::Expired)?;
+    abuse::check_rate(state, look, abuse::Action::Mfa, ip, Some(&user.id)).await.map_err(MfaLoginError::RateLimited)?;
+    let codes = match mfa::confirm(state, &user.id, code).await {
         Ok(codes) => codes,
         Err(MfaError::WrongCode) => return Err(MfaLoginError::WrongCode),
         Err(e) => return Err(MfaLoginError::Mfa(e)),
     };
     let row = account_tokens::consume(state, pending, MFA_ENROL_PENDING).await?.ok_or(MfaLoginError::Expired)?;
+    abuse::record_success(state, &user.email).await?;
     let (method, continuation) = continuation_of(&row);
-    let session = session::create(&state.store, &state.clock, state.settings.session_ttl, &row.user_id, &method, ctx).await?;
+    if let Some(old) = previous_session {
+        session::end(&state.store, old).await?;
+    }
+    let session = session::create(&state.store, &state.clock, state.settings.session_ttl, &user.id, &method, ctx).await?;
     Ok((session, continuation, codes))
 }

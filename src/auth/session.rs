@@ -60,7 +60,8 @@ pub async fn create(
     })
 }
 
-/// The live session behind a cookie value, if any.
+/// The live session behind a cookie value, if any; none for a disabled user (the one gate
+/// every page, the authorization endpoint and the org pages go through).
 pub async fn lookup(store: &Store, clock: &Clock, cookie_value: &str) -> Result<Option<Session>, StoreError> {
     let row = store.session_by_hash(&crypto::sha256_hex(cookie_value), clock.now()).await?;
     Ok(row.map(|r| Session { id_hash: r.id_hash, user_id: r.user_id, auth_time: r.auth_time, login_method: r.login_method }))

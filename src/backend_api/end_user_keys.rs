@@ -218,8 +218,6 @@ pub async fn validate(state: &AppState, r: ValidateRequest, imported: bool) -> R
         }
         _ => return Err(BackendError::NotFound),
     };
-    let day = chrono::DateTime::from_timestamp(now, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-    state.store.count_end_user_key_use(&k.id, &day).await?;
     let user = match &k.user_id {
         Some(id) => match state.store.user_by_id(id).await? {
             Some(u) if u.enabled => Some(backend_users::render(state, &u, true).await?),
@@ -237,9 +235,13 @@ pub async fn validate(state: &AppState, r: ValidateRequest, imported: bool) -> R
         None => None,
     };
     let user_in_org = match (&k.org_id, &k.user_id) {
-        (Some(o), Some(u)) => super::orgs::member_info(state, o, u).await?,
+        // A key bound to an org and a user speaks for that user in that org: once they are no
+        // longer a member it grants nothing.
+        (Some(o), Some(u)) => Some(super::orgs::member_info(state, o, u).await?.ok_or(BackendError::NotFound)?),
         _ => None,
     };
+    let day = chrono::DateTime::from_timestamp(now, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+    state.store.count_end_user_key_use(&k.id, &day).await?;
     Ok(json!({ "metadata": object(&k.metadata), "user": user, "org": org, "user_in_org": user_in_org }))
 }
 

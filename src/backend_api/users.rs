@@ -331,17 +331,23 @@ pub struct UpdatePasswordRequest {
     pub ask_user_to_update_password_on_login: bool,
 }
 
+/// Sets the password; like every password change it ends the user's sessions and OIDC grants
+/// and retires reset and magic links (`users::credentials::password_changed`).
 pub async fn update_password(state: &AppState, id: &str, r: UpdatePasswordRequest) -> Result<(), BackendError> {
     let user = require(state, id).await?;
     let pw = r.password.ok_or_else(|| BackendError::field("password", "required"))?;
     users::check_new_password(&state.store, &pw, &users::Personal::of(&user)).await.map_err(user_error)?;
     let hash = state.hasher.hash(&pw).await?;
     state.store.set_user_password(id, Some(&hash), r.ask_user_to_update_password_on_login, state.clock.now()).await?;
+    users::credentials::password_changed(state, &user, None).await?;
     Ok(())
 }
 
 pub async fn clear_password(state: &AppState, id: &str) -> Result<(), BackendError> {
-    state.store.set_user_password(id, None, false, state.clock.now()).await.map_err(not_found)
+    state.store.set_user_password(id, None, false, state.clock.now()).await.map_err(not_found)?;
+    let user = require(state, id).await?;
+    users::credentials::password_changed(state, &user, None).await?;
+    Ok(())
 }
 
 fn not_found(e: StoreError) -> BackendError {
@@ -359,7 +365,7 @@ pub async fn delete(state: &AppState, id: &str) -> Result<(), BackendError> {
 pub async fn set_enabled(state: &AppState, id: &str, enabled: bool) -> Result<(), BackendError> {
     state.store.set_user_enabled(id, enabled, state.clock.now()).await.map_err(not_found)?;
     if !enabled {
-        logout_all(state, id).await?;
+        users::credentials::user_disabled(state, id).await?;
     }
     Ok(())
 }
@@ -514,5 +520,6 @@ pub async fn migrate_password(state: &AppState, r: MigratePasswordRequest) -> Re
     check_import_hash("password_hash", &hash)?;
     let u = require(state, &id).await?;
     state.store.set_user_password(&id, Some(&hash), u.update_password_required, state.clock.now()).await?;
+    users::credentials::password_changed(state, &u, None).await?;
     Ok(())
 }

@@ -49,13 +49,14 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<Map<String, Value
     Ok(tokens::user_claims(state, &user, scope, orgs.as_ref()))
 }
 
-/// RFC 7662 response. Inactive tokens say only `{"active": false}`.
+/// RFC 7662 response. Inactive tokens, and tokens of other clients, say only `{"active": false}`.
 pub async fn introspect(state: &AppState, caller: &AuthenticatedClient, token: &str) -> Result<Value, OAuthError> {
     if caller.client.is_public {
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot introspect tokens"));
     }
     let inactive = json!({ "active": false });
-    if let Some(live) = verify_access_token(state, token).await? {
+    // A client learns only about its own tokens: another client's look like unknown ones.
+    if let Some(live) = verify_access_token(state, token).await?.filter(|l| l.grant.client_id == caller.client.id) {
         let c = &live.claims;
         let mut out = json!({
             "active": true, "token_type": "Bearer", "client_id": live.grant.client_id,

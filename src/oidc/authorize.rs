@@ -138,6 +138,11 @@ async fn trusted_target(state: &AppState, params: &[(String, String)]) -> Result
         state.store.client_by_id(client_id).await?.ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
     let redirect_uri = get(params, "redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
     if !client.accepts_redirect_uri(redirect_uri) {
+        if let Some(param) = super::clients::injected_response_param(redirect_uri) {
+            return Err(OAuthError::invalid_request(format!(
+                "redirect_uri must not carry `{param}` in its query: the server adds the response parameters itself"
+            )));
+        }
         return Err(OAuthError::invalid_request("redirect_uri is not registered for this client"));
     }
     Ok((client, redirect_uri.to_string()))
@@ -412,19 +417,23 @@ async fn decide(
 async fn issue_code(state: &AppState, req: &ValidRequest, user_id: &str, session: &Session) -> Result<String, OAuthError> {
     let now = state.clock.now();
     let grant_id = uuid::Uuid::new_v4().to_string();
+    // The grant remembers the session it came from: signing that session out revokes it.
     state
         .store
-        .insert_grant(&GrantRow {
-            id: grant_id.clone(),
-            client_id: req.client_id.clone(),
-            user_id: Some(user_id.to_string()),
-            scope: req.scope.clone(),
-            auth_time: Some(session.auth_time),
-            login_method: Some(session.login_method.clone()),
-            active_org_id: req.org_id.clone(),
-            created_at: now,
-            revoked_at: None,
-        })
+        .insert_session_grant(
+            &GrantRow {
+                id: grant_id.clone(),
+                client_id: req.client_id.clone(),
+                user_id: Some(user_id.to_string()),
+                scope: req.scope.clone(),
+                auth_time: Some(session.auth_time),
+                login_method: Some(session.login_method.clone()),
+                active_org_id: req.org_id.clone(),
+                created_at: now,
+                revoked_at: None,
+            },
+            &session.id_hash,
+        )
         .await?;
     let code = crypto::random_secret();
     state

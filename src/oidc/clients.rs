@@ -21,6 +21,8 @@ pub struct NewClient {
     pub require_consent: bool,
     /// Development clients may use plain http:// on any host.
     pub dev: bool,
+    /// Scopes the client may ask for with the client_credentials grant (none by default).
+    pub client_credentials_scopes: Vec<String>,
 }
 
 pub struct CreatedClient {
@@ -52,6 +54,9 @@ pub fn validate_registered_uri(uri: &str, dev: bool) -> Result<(), String> {
     if uri.ends_with("?*") && parsed.query().is_some() {
         return Err(format!("`{uri}`: a `?*` pattern must not also have a query"));
     }
+    if let Some(param) = injected_response_param(base) {
+        return Err(format!("`{uri}`: the query must not contain `{param}`, which the server adds to the redirect"));
+    }
     match parsed.scheme() {
         "https" => {}
         "http" => {
@@ -78,7 +83,20 @@ pub fn validate_registered_uri(uri: &str, dev: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Exact string match, or a registered `…?*` pattern matching that path with any query.
+/// Parameters the authorization server itself puts on the redirect (RFC 6749 §4.1.2, RFC 9207,
+/// OIDC Core §3.2.2.5): a redirect URI that already carries one would let the requester plant
+/// its own values ahead of the real ones.
+pub const RESPONSE_PARAMS: [&str; 8] = ["code", "state", "iss", "error", "error_description", "error_uri", "id_token", "access_token"];
+
+/// The first response parameter (decoded name) found in the URI's query, if any.
+pub fn injected_response_param(uri: &str) -> Option<String> {
+    let query = uri.split_once('?')?.1;
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    url::form_urlencoded::parse(query.as_bytes()).map(|(k, _)| k.into_owned()).find(|k| RESPONSE_PARAMS.contains(&k.as_str()))
+}
+
+/// Exact string match, or a registered `…?*` pattern matching that path with any query that
+/// carries none of the [`RESPONSE_PARAMS`].
 pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     if registered == requested {
         return true;
@@ -86,7 +104,7 @@ pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     match registered.strip_suffix("?*") {
         Some(base) => match requested.strip_prefix(base) {
             Some("") => true,
-            Some(rest) => rest.starts_with('?') && !rest.contains('#'),
+            Some(rest) => rest.starts_with('?') && !rest.contains('#') && injected_response_param(rest).is_none(),
             None => false,
         },
         None => false,
@@ -110,6 +128,13 @@ pub async fn create(store: &Store, clock: &Clock, input: NewClient) -> Result<Cr
         }
         validate_registered_uri(uri, input.dev).map_err(ClientError::Invalid)?;
     }
+    for s in &input.client_credentials_scopes {
+        if !super::scope::valid_custom_scope(s) {
+            return Err(ClientError::Invalid(format!(
+                "`{s}` is not a valid scope: 1 to 100 printable ASCII characters, no spaces or quotes"
+            )));
+        }
+    }
     let client_id = crypto::random_token(18);
     let secret = (!input.public).then(crypto::random_secret);
     store
@@ -123,6 +148,7 @@ pub async fn create(store: &Store, clock: &Clock, input: NewClient) -> Result<Cr
             redirect_uris: serde_json::to_string(&input.redirect_uris).unwrap_or_else(|_| "[]".into()),
             post_logout_redirect_uris: serde_json::to_string(&input.post_logout_redirect_uris).unwrap_or_else(|_| "[]".into()),
             created_at: clock.now(),
+            client_credentials_scopes: super::scope::join(&input.client_credentials_scopes),
         })
         .await?;
     Ok(CreatedClient { client_id, client_secret: secret })
@@ -135,6 +161,11 @@ impl ClientRow {
 
     pub fn post_logout_uri_list(&self) -> Vec<String> {
         serde_json::from_str(&self.post_logout_redirect_uris).unwrap_or_default()
+    }
+
+    /// Whether the client_credentials grant may carry `scope`.
+    pub fn allows_client_scope(&self, scope: &str) -> bool {
+        super::scope::has(&self.client_credentials_scopes, scope)
     }
 
     pub fn accepts_redirect_uri(&self, requested: &str) -> bool {
@@ -253,5 +284,17 @@ mod tests {
         assert!(!redirect_uri_matches(pattern, "https://a.com/login/callbackevil"));
         assert!(!redirect_uri_matches(pattern, "https://a.com/login/callback/x?y"));
         assert!(!redirect_uri_matches(pattern, "https://a.com/login/callback?x#frag"));
+    }
+
+    #[test]
+    fn query_patterns_refuse_response_parameters() {
+        let pattern = "https://a.com/g?*";
+        for name in RESPONSE_PARAMS {
+            assert!(!redirect_uri_matches(pattern, &format!("https://a.com/g?{name}=ATTACKER")), "{name}");
+            assert!(!redirect_uri_matches(pattern, &format!("https://a.com/g?x=1&{name}")), "{name}");
+        }
+        assert!(!redirect_uri_matches(pattern, "https://a.com/g?c%6Fde=ATTACKER"), "percent-encoded names are decoded");
+        assert!(redirect_uri_matches(pattern, "https://a.com/g?codes=1&x_state=2"), "only exact names");
+        assert!(validate_registered_uri("https://a.com/cb?state=1", false).is_err());
     }
 }

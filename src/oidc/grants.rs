@@ -223,8 +223,12 @@ async fn client_credentials(
         .filter(|s| !s.is_empty() && !matches!(*s, "openid" | "offline_access" | "profile" | "email"))
         .map(str::to_string)
         .collect();
-    if scopes.iter().any(|s| s.len() > 100 || !s.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')) {
+    if scopes.iter().any(|s| !scope::valid_custom_scope(s)) {
         return Err(OAuthError::new(ErrorCode::InvalidScope, "scope contains invalid characters"));
+    }
+    // Each scope must be registered for the client (`client create --client-credentials-scope`).
+    if let Some(s) = scopes.iter().find(|s| !client.client.allows_client_scope(s)) {
+        return Err(OAuthError::new(ErrorCode::InvalidScope, format!("scope `{s}` is not allowed for this client")));
     }
     let scope = scope::join(&scopes);
     let now = state.clock.now();

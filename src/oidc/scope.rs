@@ -18,6 +18,11 @@ pub fn join(scopes: &[String]) -> String {
     scopes.join(" ")
 }
 
+/// A client-defined scope (RFC 6749 §3.3 scope-token), at most 100 characters.
+pub fn valid_custom_scope(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+}
+
 pub fn has(scope: &str, value: &str) -> bool {
     scope.split(' ').any(|s| s == value)
 }

@@ -51,6 +51,9 @@ pub fn user_access_token(
     claims.insert("iss".into(), json!(state.settings.issuer));
     claims.insert("sub".into(), json!(user.id));
     claims.insert("client_id".into(), json!(client_id));
+    // RFC 9068 §2.2: the audience is the client the token was issued to, so an app can refuse
+    // a token issued to another client (propelauth-py ≥ 4 does not check `aud`).
+    claims.insert("aud".into(), json!(client_id));
     claims.insert("scope".into(), json!(scope));
     claims.insert("iat".into(), json!(now));
     claims.insert("exp".into(), json!(exp));
@@ -77,7 +80,7 @@ pub fn client_access_token(state: &AppState, client_id: &str, scope: &str) -> Re
     let exp = now + state.settings.tokens.access_token_ttl;
     let jti = uuid::Uuid::new_v4().to_string();
     let claims = json!({
-        "iss": state.settings.issuer, "sub": client_id, "client_id": client_id, "scope": scope,
+        "iss": state.settings.issuer, "sub": client_id, "client_id": client_id, "aud": client_id, "scope": scope,
         "iat": now, "exp": exp, "jti": jti,
     });
     let token = state.keys.sign(&claims)?;
@@ -141,8 +144,8 @@ pub fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, Key
 
 /// The claims of an `id_token_hint`: an ID token this issuer signed. Expired ones are
 /// accepted (OIDC Core §3.1.2.1; Streamlit sends old ones). Access tokens are signed with the
-/// same key, so the shape decides: an ID token has an `aud` and no `jti` (access tokens have
-/// a `jti` and no `aud`), and anything else is refused.
+/// same key, so the shape decides: an ID token has an `aud` and neither `jti` nor
+/// `client_id` (access tokens have both), and anything else is refused.
 pub fn verify_id_token_hint(state: &AppState, hint: &str) -> Option<Map<String, Value>> {
     let claims = state.keys.verify(hint).ok()?;
     let from_us = claims.get("iss").and_then(Value::as_str) == Some(state.settings.issuer.as_str());

@@ -135,9 +135,11 @@ pub async fn revoke(state: &AppState, actor: Actor<'_>, org_id: &str, email: &st
 /// Queues the invitation email (SMTP in production, the dev outbox otherwise).
 async fn send_email(state: &AppState, org: &OrgRow, to: &str, inviter: Option<&str>, role: &str, link: &str) -> Result<(), OrgError> {
     let who = inviter.map(|i| format!("{i} invited you")).unwrap_or_else(|| "You have been invited".into());
+    // Orgs named before names were checked may hold anything: the subject gets printable text.
+    let name = crate::users::printable(&org.name, 100);
     let content = crate::email::action_email(
-        &format!("You are invited to join {}", org.name),
-        &[&format!("{who} to join {} as {role}.", org.name)],
+        &format!("You are invited to join {name}"),
+        &[&format!("{who} to join {name} as {role}.")],
         "Accept the invitation",
         link,
         "The link is valid for 7 days. If you did not expect this invitation, ignore this email.",

@@ -5,7 +5,7 @@
 use super::roles::{CAN_CHANGE_ROLES, CAN_MANAGE_ORG, CAN_REMOVE_USERS, RoleStructure};
 use super::{Actor, OrgError, parse_list, slugify, structure_of};
 use crate::state::AppState;
-use crate::store::{MembershipRow, OrgRow};
+use crate::store::{MembershipChange, MembershipRow, OrgRow, OwnerGuarded};
 
 #[derive(Debug, Default)]
 pub struct NewOrg {
@@ -23,6 +23,10 @@ pub fn validate_name(name: &str) -> Result<String, OrgError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(OrgError::Invalid("the organization name must be 1 to 100 characters".into()));
+    }
+    // The name goes into email subjects and every page that lists orgs: printable text only.
+    if name.chars().any(|c| c.is_control() || crate::users::is_invisible_or_bidi(c)) {
+        return Err(OrgError::Invalid("the organization name must not contain control or invisible characters".into()));
     }
     Ok(name.to_string())
 }
@@ -183,25 +187,26 @@ pub async fn add_member(state: &AppState, org_id: &str, user_id: &str, role: &st
     insert(state, org_id, user_id, role, additional).await
 }
 
-/// Refuses to let a member leave an org without anyone in its top role. The system (the
-/// backend API, the CLI) is exempt: it is the administrator, it creates orgs with no members
-/// at all, and an offboarding script must be able to remove whoever it needs to.
-async fn keep_an_owner(
+/// Applies a membership change, refusing to leave an org without anyone in its top role. The
+/// system (the backend API, the CLI) is exempt: it is the administrator, it creates orgs with
+/// no members at all, and an offboarding script must be able to remove whoever it needs to.
+/// The check and the change are one transaction (`Store::change_membership_keeping_owner`).
+async fn change_keeping_an_owner(
     state: &AppState,
     actor: Actor<'_>,
     structure: &RoleStructure,
     target: &MembershipRow,
-    new_role: Option<&str>,
+    change: MembershipChange<'_>,
 ) -> Result<(), OrgError> {
     let top = structure.top_role();
-    if matches!(actor, Actor::User(_))
-        && target.role == top
-        && new_role != Some(top)
-        && state.store.count_members_with_role(&target.org_id, top).await? <= 1
-    {
-        return Err(OrgError::Forbidden(format!("an organization must keep at least one {top}; make someone else {top} first")));
+    let guard = matches!(actor, Actor::User(_)).then_some(top);
+    match state.store.change_membership_keeping_owner(&target.org_id, &target.user_id, change, guard).await? {
+        OwnerGuarded::Done => Ok(()),
+        OwnerGuarded::NotAMember => Err(OrgError::NotAMember),
+        OwnerGuarded::LastOwner => {
+            Err(OrgError::Forbidden(format!("an organization must keep at least one {top}; make someone else {top} first")))
+        }
     }
-    Ok(())
 }
 
 /// Every role a member holds: the primary one and, in multi-role mappings, the additional ones.
@@ -242,12 +247,8 @@ pub async fn change_role(
             require_at_or_above(&structure, &me, a, "assign")?;
         }
     }
-    keep_an_owner(state, actor, &structure, &target, Some(role)).await?;
     let additional = serde_json::to_string(&additional).unwrap_or_else(|_| "[]".into());
-    if !state.store.update_membership_role(org_id, user_id, role, &additional).await? {
-        return Err(OrgError::NotAMember);
-    }
-    Ok(())
+    change_keeping_an_owner(state, actor, &structure, &target, MembershipChange::Role { role, additional: &additional }).await
 }
 
 pub async fn remove_member(state: &AppState, actor: Actor<'_>, org_id: &str, user_id: &str) -> Result<(), OrgError> {
@@ -265,11 +266,7 @@ pub async fn remove_member(state: &AppState, actor: Actor<'_>, org_id: &str, use
             require_at_or_above(&structure, &me, &held, "remove a member with")?;
         }
     }
-    keep_an_owner(state, actor, &structure, &target, None).await?;
-    if !state.store.delete_membership(org_id, user_id).await? {
-        return Err(OrgError::NotAMember);
-    }
-    Ok(())
+    change_keeping_an_owner(state, actor, &structure, &target, MembershipChange::Remove).await
 }
 
 /// What members with `gatehouse::can_manage_org` may change on the hosted pages.

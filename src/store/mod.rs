@@ -8,6 +8,10 @@ mod app_settings;
 mod audit;
 mod backend_orgs;
 mod clients;
+// Issue 11 (sec2): credential retirement, owner-keeping membership changes.
+mod credentials;
+mod org_owners;
+pub use org_owners::{MembershipChange, OwnerGuarded};
 mod end_user_keys;
 mod error;
 mod grants;

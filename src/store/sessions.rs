@@ -22,11 +22,13 @@ impl Store {
         Ok(())
     }
 
+    /// A live session of an enabled user: a disabled user's sessions answer nothing, on
+    /// every page and gate, even before they are deleted.
     pub async fn session_by_hash(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
         Ok(on_db!(&self.db, pool => sqlx::query_as::<_, SessionRow>(
-            "SELECT id_hash, user_id, auth_time, login_method, created_at, expires_at, user_agent, ip \
-             FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-            .bind(id_hash).bind(now).fetch_optional(pool).await)?)
+            "SELECT s.id_hash, s.user_id, s.auth_time, s.login_method, s.created_at, s.expires_at, s.user_agent, s.ip \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.enabled = $3")
+            .bind(id_hash).bind(now).bind(true).fetch_optional(pool).await)?)
     }
 
     pub async fn set_session_auth_time(&self, id_hash: &str, auth_time: i64) -> Result<(), StoreError> {

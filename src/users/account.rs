@@ -6,7 +6,7 @@
 use super::{CreateUser, LoginError, UserError, authenticate, normalize_email};
 use crate::admin_settings::{AdminSettings, SignupPolicy};
 use crate::auth::abuse::{self, AbuseError, Action};
-use crate::auth::account_tokens::{self, CHANGE_EMAIL, MFA_DEVICE, RESET_PASSWORD, VERIFY_EMAIL};
+use crate::auth::account_tokens::{self, CHANGE_EMAIL, RESET_PASSWORD, VERIFY_EMAIL};
 use crate::auth::audit;
 use crate::email::{self, EmailError};
 use crate::state::AppState;
@@ -82,8 +82,15 @@ where
 /// are retired), so two sends racing each other (signup and a resend) never leave the
 /// newest email holding a dead link. Each link names the address it was sent to.
 pub async fn send_verification(state: &AppState, user: &UserRow) -> Result<(), AccountError> {
+    send_bound_verification(state, user, None).await
+}
+
+/// The same, bound to the browser that signed up (`browser`: a random per-browser value, the
+/// CSRF cookie): following the link in that browser proves the signer and the mailbox owner
+/// are one person, so the password chosen at signup stays (see [`verify_email`]).
+pub async fn send_bound_verification(state: &AppState, user: &UserRow, browser: Option<&str>) -> Result<(), AccountError> {
     let look = crate::admin_settings::load(&state.store).await?;
-    let payload = serde_json::json!({ "email": user.email });
+    let payload = serde_json::json!({ "email": user.email, "browser": browser.map(crate::crypto::sha256_hex) });
     let token = account_tokens::issue(state, &user.id, VERIFY_EMAIL, VERIFY_TTL, &payload).await?;
     let content = email::action_email(
         "Confirm your email address",
@@ -103,6 +110,8 @@ pub struct Signup {
     pub last_name: Option<String>,
     /// The query string of the signup page the user came through.
     pub signup_params: super::signup_params::SignupParams,
+    /// A random per-browser value (the CSRF cookie) the confirmation link is bound to.
+    pub browser: Option<String>,
 }
 
 impl std::fmt::Debug for Signup {
@@ -136,9 +145,10 @@ pub async fn signup(state: &AppState, look: &AdminSettings, input: Signup, ip: O
     match super::create(&state.store, &state.hasher, &state.clock, create).await {
         Ok(id) => {
             let state = state.clone();
+            let browser = input.browser;
             in_background("signup verification email", async move {
                 let user = state.store.user_by_id(&id).await?.ok_or(AccountError::LinkInvalid)?;
-                send_verification(&state, &user).await
+                send_bound_verification(&state, &user, browser.as_deref()).await
             });
             Ok(())
         }
@@ -161,7 +171,14 @@ pub async fn signup(state: &AppState, look: &AdminSettings, input: Signup, ip: O
 }
 
 /// Uses a verification link; the caller then logs the user in (`email_confirmation_link`).
-pub async fn verify_email(state: &AppState, token: &str) -> Result<UserRow, AccountError> {
+///
+/// Following the link proves the address, not the password: a password chosen before the
+/// address was ever proven may be an attacker's (a signup in the owner's name, waiting for
+/// the owner to confirm). As with magic links it is dropped, with every session and grant it
+/// opened, unless the link is followed in the browser that signed up (`browser`, the value
+/// the link was bound to), which shows the signer holds the mailbox. The owner can set a
+/// password afterwards from the account page.
+pub async fn verify_email(state: &AppState, token: &str, browser: Option<&str>) -> Result<UserRow, AccountError> {
     let row = account_tokens::consume(state, token, VERIFY_EMAIL).await?.ok_or(AccountError::LinkInvalid)?;
     let user = state.store.user_by_id(&row.user_id).await?.filter(|u| u.enabled).ok_or(AccountError::LinkInvalid)?;
     // A link confirms only the address it was mailed to, not one the account moved to since.
@@ -169,6 +186,16 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<UserRow, Acco
         return Err(AccountError::LinkInvalid);
     }
     let now = state.clock.now();
+    let same_browser = match (row.payload_str("browser"), browser) {
+        (Some(bound), Some(b)) => crate::crypto::constant_time_eq(bound.as_bytes(), crate::crypto::sha256_hex(b).as_bytes()),
+        _ => false,
+    };
+    if !user.email_verified && user.password_hash.is_some() && !same_browser {
+        state.store.set_user_password(&user.id, None, false, now).await?;
+        super::credentials::password_changed(state, &user, None).await?;
+        let why = serde_json::json!({ "why": "address proven in another browser than the signup's" });
+        audit::record_quietly(&state.store, &state.clock, "system", "password.cleared", &user.id, &why).await;
+    }
     state.store.set_user_email_verified(&user.id, now).await?;
     state.store.retire_account_tokens(&user.id, VERIFY_EMAIL, now).await?;
     state.store.user_by_id(&user.id).await?.ok_or(AccountError::LinkInvalid)
@@ -265,7 +292,9 @@ pub async fn reset_link_valid(state: &AppState, token: &str) -> Result<bool, Acc
     Ok(account_tokens::peek(state, token, RESET_PASSWORD).await?.is_some())
 }
 
-/// Sets a new password from a reset link; ends every session and clears any lockout.
+/// Sets a new password from a reset link; ends every session and OIDC grant, retires every
+/// other reset link, magic link, remembered MFA device and pending email change (a reset
+/// often follows a compromise), and clears any lockout. A disabled account cannot be reset.
 pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -> Result<UserRow, AccountError> {
     // The policy needs the account (its email and name) before the link is used up.
     let peeked = account_tokens::peek(state, token, RESET_PASSWORD).await?.ok_or(AccountError::LinkInvalid)?;
@@ -273,15 +302,11 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
     super::check_new_password(&state.store, new_password, &super::Personal::of(&owner)).await?;
     let hash = state.hasher.hash(new_password).await.map_err(|e| AccountError::User(e.into()))?;
     let row = account_tokens::consume(state, token, RESET_PASSWORD).await?.ok_or(AccountError::LinkInvalid)?;
-    let user = state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)?;
+    let user = state.store.user_by_id(&row.user_id).await?.filter(|u| u.enabled).ok_or(AccountError::LinkInvalid)?;
     let now = state.clock.now();
     state.store.set_user_password_hash(&user.id, &hash, now).await?;
     state.store.set_user_email_verified(&user.id, now).await?;
-    state.store.delete_user_sessions(&user.id).await?;
-    // A reset often follows a compromise: devices remembered for MFA must prove the second
-    // factor again, and a pending email change (perhaps the intruder's) is cancelled.
-    state.store.retire_account_tokens(&user.id, MFA_DEVICE, now).await?;
-    state.store.retire_account_tokens(&user.id, CHANGE_EMAIL, now).await?;
+    super::credentials::password_changed(state, &user, None).await?;
     state.store.clear_login_failures(&user.email, now).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.reset", &user.id, &serde_json::json!({})).await;
     Ok(user)
@@ -399,17 +424,15 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<UserR
     state.store.user_by_id(&row.user_id).await?.ok_or(AccountError::LinkInvalid)
 }
 
-/// Changes the password, ends every other session, forgets the devices remembered for MFA
-/// and cancels a pending email change.
+/// Changes the password, ends every other session, revokes the user's OIDC grants, forgets
+/// the devices remembered for MFA and retires pending email changes, reset and magic links.
 pub async fn change_password(state: &AppState, user: &UserRow, current: &str, new: &str, keep_session: &str) -> Result<(), AccountError> {
     check_current_password(state, user, current).await?;
     super::check_new_password(&state.store, new, &super::Personal::of(user)).await?;
     let hash = state.hasher.hash(new).await.map_err(|e| AccountError::User(e.into()))?;
     let now = state.clock.now();
     state.store.set_user_password_hash(&user.id, &hash, now).await?;
-    state.store.delete_other_sessions(&user.id, keep_session).await?;
-    state.store.retire_account_tokens(&user.id, MFA_DEVICE, now).await?;
-    state.store.retire_account_tokens(&user.id, CHANGE_EMAIL, now).await?;
+    super::credentials::password_changed(state, user, Some(keep_session)).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.changed", &user.id, &serde_json::json!({})).await;
     Ok(())
 }

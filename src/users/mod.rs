@@ -2,6 +2,7 @@
 //! account flows live in `account`.
 
 pub mod account;
+pub mod credentials;
 pub mod signup_params;
 
 use crate::auth::password::{PasswordError, PasswordHasher};
@@ -36,13 +37,53 @@ impl From<StoreError> for UserError {
     }
 }
 
-/// Trims and lower-cases an email address and checks its basic shape.
+/// Characters that change how text is displayed without being visible: bidi overrides and
+/// isolates, zero-width characters, the soft hyphen, the BOM. An address that carries one can
+/// impersonate another in every list it appears in.
+pub fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Text safe to show in a mail header or a list: control, bidi and invisible characters
+/// removed, whitespace runs folded to one space, at most `max` characters.
+pub fn printable(text: &str, max: usize) -> String {
+    let kept: String =
+        text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).filter(|c| !c.is_control() && !is_invisible_or_bidi(*c)).collect();
+    kept.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ").chars().take(max).collect()
+}
+
+/// The one email-address rule, used by every entry point (hosted forms, backend API, CLI,
+/// invitations, magic links): trims and lower-cases, then refuses control, bidi and invisible
+/// characters, quoted local parts and IP-literal domains, and anything the mailer (lettre)
+/// could not address, so an account never exists whose mail can never be sent.
 pub fn normalize_email(raw: &str) -> Result<String, UserError> {
     let email = raw.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@'));
-    if valid { Ok(email) } else { Err(UserError::Invalid(format!("`{}` is not a valid email address", raw.trim()))) }
+    let shown: String = raw.trim().chars().filter(|c| !c.is_control() && !is_invisible_or_bidi(*c)).take(80).collect();
+    let invalid = |why: &str| UserError::Invalid(format!("`{shown}` is not a valid email address: {why}"));
+    if email.len() > 254 {
+        return Err(invalid("it is longer than 254 characters"));
+    }
+    if email.chars().any(|c| c.is_control() || is_invisible_or_bidi(c)) {
+        return Err(invalid("it contains control or invisible characters"));
+    }
+    if email.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\\' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | ']')) {
+        return Err(invalid("it contains spaces or characters that are not allowed"));
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else { return Err(invalid("it has no @")) };
+    if local.is_empty() || local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") || local.contains('@')
+    {
+        return Err(invalid("the part before the @ is not valid"));
+    }
+    let labels_ok = domain.split('.').all(|l| {
+        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    if !domain.contains('.') || !labels_ok {
+        return Err(invalid("the domain is not valid"));
+    }
+    if email.parse::<lettre::Address>().is_err() {
+        return Err(invalid("mail cannot be sent to it"));
+    }
+    Ok(email)
 }
 
 /// Checks a new password against the policy (`auth::password_policy`), with the minimum
@@ -167,5 +208,36 @@ mod tests {
         for bad in ["", "alice", "@example.com", "a@b", "a b@c.com", "a@.com", "a@b.com."] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
+        assert_eq!(normalize_email("o'brien+tag@mail.example.co.uk").expect("valid"), "o'brien+tag@mail.example.co.uk");
+        assert!(normalize_email("jörg@bücher.example").is_ok(), "internationalised addresses are fine");
+    }
+
+    #[test]
+    fn emails_with_control_bidi_or_odd_syntax_are_refused() {
+        // Issue 11 item 6: these were accepted and then refused by the mailer forever.
+        for bad in [
+            "\u{202e}moc.elpmaxe@ecila",
+            "alice\u{202e}@example.com",
+            "alice@exa\u{200b}mple.com",
+            "ali\u{0000}ce@example.com",
+            "alice\r\nbcc:x@example.com",
+            "ali\u{7f}ce@example.com",
+            "\u{feff}alice@example.com",
+            "\"a b\"@example.com",
+            "alice@[127.0.0.1]",
+            "a..b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a@b@example.com",
+            "a@-example.com",
+            "a@exa_mple.com",
+            "a@example..com",
+            "a<b>@example.com",
+        ] {
+            let err = normalize_email(bad).expect_err(bad).to_string();
+            assert!(err.contains("not a valid email address"), "{err}");
+            assert!(!err.contains('\u{202e}') && !err.contains('\u{0}'), "the message itself carries no control characters");
+        }
+        assert!(normalize_email(&format!("{}@example.com", "a".repeat(65))).is_err());
     }
 }

@@ -17,7 +17,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+/// Prometheus metrics, for the allowed addresses or the bearer token only (404 otherwise, as
+/// if there were nothing here).
+pub async fn metrics(req: actix_web::HttpRequest, metrics: web::Data<Metrics>, state: web::Data<crate::state::AppState>) -> HttpResponse {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let bearer = header("authorization").and_then(|v| v.strip_prefix("Bearer "));
+    let forwarded = header("x-forwarded-for").is_some() || header("forwarded").is_some();
+    let peer = req.peer_addr().map(|a| a.ip());
+    if !super::metrics::metrics_allowed(&state.settings, peer, header("x-forwarded-for"), forwarded, bearer) {
+        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("not found\n");
+    }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render())
 }
 

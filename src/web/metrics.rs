@@ -32,3 +32,27 @@ impl Metrics {
         out
     }
 }
+
+/// Who may read `/metrics`: a request with the configured bearer token, or one whose client
+/// address (after trusted proxies, see `net::client_ip`) is in `metrics_allow`. A request that
+/// came through a proxy Gatehouse does not trust (it carries `X-Forwarded-For` or
+/// `Forwarded`) is never admitted by address: behind an untrusted local proxy the peer would
+/// be loopback for everyone.
+pub fn metrics_allowed(
+    settings: &crate::settings::Settings,
+    peer: Option<std::net::IpAddr>,
+    forwarded_for: Option<&str>,
+    forwarded: bool,
+    bearer: Option<&str>,
+) -> bool {
+    if let (Some(expected), Some(given)) = (&settings.metrics_token, bearer) {
+        return crate::crypto::constant_time_eq(expected.expose().as_bytes(), given.as_bytes());
+    }
+    let Some(peer) = peer else { return false };
+    let peer_trusted = settings.trusted_proxies.iter().any(|r| r.contains(peer));
+    if forwarded && !peer_trusted {
+        return false;
+    }
+    let client = crate::net::client_ip(peer, forwarded_for, &settings.trusted_proxies);
+    settings.metrics_allow.iter().any(|r| r.contains(client))
+}

@@ -223,6 +223,30 @@ both_backends! {
         assert_eq!(wrong.status(), StatusCode::BAD_REQUEST, "redirect_uri must repeat exactly");
     }
 
+    async fn query_patterns_cannot_inject_response_parameters(backend: Backend) {
+        // Issue 11 item 4: `?*` must not let a requester plant code/state/iss ahead of the real ones.
+        let app = spawn_app(backend).await;
+        let client = app.create_client_with(false, false, "http://localhost:8501/g?*").await;
+        for injected in [
+            "http://localhost:8501/g?code=ATTACKER&state=ATTACKER",
+            "http://localhost:8501/g?x=1&iss=https%3A%2F%2Fevil.example.com",
+            "http://localhost:8501/g?error=access_denied",
+            "http://localhost:8501/g?error_description=x",
+            "http://localhost:8501/g?error_uri=x",
+            "http://localhost:8501/g?id_token=x",
+            "http://localhost:8501/g?access_token=x",
+            "http://localhost:8501/g?st%61te=ATTACKER",
+        ] {
+            let res = app.authorize(&[("response_type", "code"), ("client_id", &client.id), ("redirect_uri", injected), ("scope", "openid"), ("state", "real")]).await;
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{injected}");
+            assert!(res.headers().get("location").is_none(), "{injected} is never redirected to");
+            let html = res.text().await.expect("html");
+            assert!(html.contains("must not carry"), "{injected}: a clear error");
+        }
+        let ok = app.authorize(&[("response_type", "code"), ("client_id", &client.id), ("redirect_uri", "http://localhost:8501/g?next=%2F"), ("scope", "openid"), ("state", "real")]).await;
+        assert_eq!(ok.status(), StatusCode::FOUND, "other queries still match");
+    }
+
     async fn consent_screen_for_clients_that_require_it(backend: Backend) {
         let app = spawn_app(backend).await;
         app.create_user("alice@example.com").await;

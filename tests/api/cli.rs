@@ -6,7 +6,7 @@ use crate::helpers::*;
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 
-fn gatehouse(database_url: &str, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn gatehouse(database_url: &str, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
     cmd.args(args)
         .env_clear()

@@ -208,6 +208,7 @@ impl TestApp {
                 public,
                 require_consent,
                 dev: false,
+                client_credentials_scopes: vec!["reports:read".into()],
             },
         )
         .await

@@ -20,3 +20,13 @@ mod polish;
 mod replicas;
 mod token;
 mod userinfo_revoke_introspect;
+
+// Issue 11 (sec2): security fixes.
+mod address_proof;
+mod credential_lifecycle;
+mod disabled_users;
+mod email_validation;
+mod org_keys;
+mod org_safety;
+mod properties;
+mod token_boundaries;

@@ -313,7 +313,7 @@ pub async fn revoke_session(
     SignedIn { session: s, user: u }: SignedIn,
     CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> HttpResponse {
-    let result = match state.store.delete_user_session(&u.id, &form.session).await {
+    let result = match crate::users::credentials::end_session(&state, &u.id, &form.session).await {
         Ok(true) => Ok("That session was signed out.".to_string()),
         Ok(false) => Err(AccountError::Invalid("that session no longer exists".into())),
         Err(e) => Err(AccountError::Store(e)),
@@ -327,9 +327,7 @@ pub async fn revoke_others(
     SignedIn { session: s, user: u }: SignedIn,
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> HttpResponse {
-    let result = state
-        .store
-        .delete_other_sessions(&u.id, &s.id_hash)
+    let result = crate::users::credentials::end_other_sessions(&state, &u.id, &s.id_hash)
         .await
         .map(|n| format!("Signed out {n} other session(s)."))
         .map_err(AccountError::Store);

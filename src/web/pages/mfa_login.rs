@@ -142,7 +142,8 @@ pub async fn enrol_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm
     let look = Look::from(&a);
     let ip = hosted::client_ip(&req);
     let ctx = hosted::session_context(&req, ip.as_deref());
-    match login::complete_enrolment(&state, &a, &pending, &form.code, ip.as_deref(), ctx).await {
+    let previous = cookies::read(&req, &state.settings, cookies::SESSION);
+    match login::complete_enrolment(&state, &a, &pending, &form.code, ip.as_deref(), ctx, previous.as_deref()).await {
         Ok((new, cont, codes)) => {
             let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
             let clear = cookies::removal(&state.settings, cookies::MFA_PENDING);

@@ -90,6 +90,7 @@ pub async fn signup_submit(req: HttpRequest, state: web::Data<AppState>, CsrfFor
         first_name: Some(form.first_name.clone()),
         last_name: Some(form.last_name.clone()),
         signup_params: SignupParams::from_query(req.query_string()),
+        browser: crate::web::cookies::read(&req, &state.settings, crate::web::cookies::CSRF),
     };
     let ip = hosted::client_ip(&req);
     match account::signup(&state, &a, input, ip.as_deref()).await {
@@ -157,7 +158,8 @@ pub fn link_invalid(look: &Look, what: &str, retry: (&str, &str)) -> HttpRespons
 pub async fn verify_email(req: HttpRequest, state: web::Data<AppState>, query: web::Query<TokenQuery>) -> HttpResponse {
     let a = hosted::admin(&state).await;
     let look = Look::from(&a);
-    let user = match account::verify_email(&state, &query.token).await {
+    let browser = crate::web::cookies::read(&req, &state.settings, crate::web::cookies::CSRF);
+    let user = match account::verify_email(&state, &query.token, browser.as_deref()).await {
         Ok(u) => u,
         Err(AccountError::LinkInvalid) => return link_invalid(&look, "confirmation", ("/login", "Sign in to get a new link")),
         Err(e) => return internal_error(&e),
