@@ -48,6 +48,9 @@ pub struct TokenSettings {
     pub id_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub auth_code_ttl: i64,
+    /// Seconds during which a just-rotated refresh token may be presented again (a retry
+    /// after a lost response) and still get a fresh pair in the same grant; 0 disables.
+    pub refresh_token_reuse_grace: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -100,6 +103,7 @@ const KEYS: &[(&str, bool)] = &[
     ("id_token_ttl", false),
     ("refresh_token_ttl", false),
     ("auth_code_ttl", false),
+    ("refresh_token_reuse_grace", false),
     ("session_ttl", false),
     ("key_refresh_seconds", false),
     ("key_publish_delay", false),
@@ -233,6 +237,7 @@ impl Settings {
             id_token_ttl: seconds("id_token_ttl", 3600, 60)?,
             refresh_token_ttl: seconds("refresh_token_ttl", 30 * 24 * 3600, 60)?,
             auth_code_ttl: seconds("auth_code_ttl", 60, 10)?,
+            refresh_token_reuse_grace: seconds("refresh_token_reuse_grace", 5, 0)?,
         };
         let session_ttl = seconds("session_ttl", 14 * 24 * 3600, 60)?;
         let key_refresh_seconds = seconds("key_refresh_seconds", 30, 1)? as u64;
