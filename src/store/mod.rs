@@ -31,7 +31,7 @@ pub use magic_links::MagicLinkRow;
 pub use mfa::MfaRow;
 pub use one_time_tokens::OneTimeTokenRow;
 pub use orgs::{InviteRow, MemberRow, MembershipRow, OrgRow, RoleRow};
-pub use outbox::OutboxRow;
+pub use outbox::{DeliveryStatus, FailedEmail, OutboxRow};
 pub use sessions::SessionRow;
 pub use signing_keys::SigningKeyRow;
 pub use users::{NewUser, UserFilter, UserOrder, UserProfile, UserRow};

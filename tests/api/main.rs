@@ -18,3 +18,6 @@ mod pages;
 mod replicas;
 mod token;
 mod userinfo_revoke_introspect;
+
+// sec1 (issue 11): outbox sealing, database outages, lockout per client.
+mod outbox;
