@@ -82,6 +82,9 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits and the
     /// session list). Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<crate::net::IpRange>,
+    /// How long a request waits for a database connection (or SQLite's write lock) before it
+    /// is answered 503 "temporarily unavailable".
+    pub database_acquire_timeout: std::time::Duration,
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -110,6 +113,7 @@ const KEYS: &[(&str, bool)] = &[
     ("backend_api_rate_limit", false),
     ("backend_api_check_auth_url", false),
     ("trusted_proxies", false),
+    ("database_acquire_timeout", false),
 ];
 
 fn env_name(key: &str) -> String {
@@ -242,6 +246,7 @@ impl Settings {
         let session_ttl = seconds("session_ttl", 14 * 24 * 3600, 60)?;
         let key_refresh_seconds = seconds("key_refresh_seconds", 30, 1)? as u64;
         let key_publish_delay = seconds("key_publish_delay", 60, 0)?;
+        let database_acquire_timeout = std::time::Duration::from_secs(seconds("database_acquire_timeout", 3, 1)? as u64);
         let backend_api_rate_limit =
             match take("backend_api_rate_limit") {
                 None => 6000,
@@ -285,6 +290,7 @@ impl Settings {
             backend_api_rate_limit,
             backend_api_check_auth_url,
             trusted_proxies,
+            database_acquire_timeout,
             warnings,
         })
     }

@@ -10,6 +10,7 @@ mod clients;
 mod end_user_keys;
 mod error;
 mod grants;
+mod health;
 mod integration_keys;
 mod magic_links;
 mod mfa;
@@ -76,28 +77,39 @@ pub(crate) use exec;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
+    pub(crate) health: std::sync::Arc<health::Health>,
 }
+
+/// How long a query waits for a connection (or, on SQLite, for the write lock) before the
+/// request is answered "temporarily unavailable".
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let db = if url.starts_with("sqlite:") {
+        Self::connect_with_timeout(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    pub async fn connect_with_timeout(url: &str, acquire_timeout: Duration) -> Result<Self, StoreError> {
+        let (db, target) = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(acquire_timeout);
             if let Some(parent) = opts.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {
                 std::fs::create_dir_all(parent).map_err(|e| StoreError::Setup(format!("cannot create {}: {e}", parent.display())))?;
             }
-            Db::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
+            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
+            (Db::Sqlite(pool), health::ProbeTarget::Sqlite(opts))
         } else {
             let opts = PgConnectOptions::from_str(url)?;
-            Db::Postgres(PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?)
+            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
+            (Db::Postgres(pool), health::ProbeTarget::Postgres(opts))
         };
-        Ok(Self { db })
+        Ok(Self { db, health: health::Health::new(target) })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

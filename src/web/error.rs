@@ -21,6 +21,7 @@ pub fn oauth_status(code: ErrorCode) -> StatusCode {
         ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
         ErrorCode::AccessDenied | ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -35,7 +36,7 @@ pub fn oauth_json(err: &OAuthError) -> HttpResponse {
 /// The page shown when an authorization request cannot be sent back to its client.
 pub fn oauth_page(err: &OAuthError) -> HttpResponse {
     let status = match oauth_status(err.code) {
-        StatusCode::INTERNAL_SERVER_ERROR => StatusCode::INTERNAL_SERVER_ERROR,
+        s @ (StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE) => s,
         _ => StatusCode::BAD_REQUEST,
     };
     render::error_page(status, "This sign-in link is not valid", &err.description, Some(err.code.as_str()))

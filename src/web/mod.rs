@@ -9,12 +9,14 @@ mod forms;
 mod health;
 mod metrics;
 mod oidc;
+mod outage;
 mod pages;
 mod render;
 mod security_headers;
 mod static_files;
 
 pub use metrics::Metrics;
+pub use outage::guard as outage_guard;
 
 use actix_web::web;
 

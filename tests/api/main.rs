@@ -21,3 +21,7 @@ mod userinfo_revoke_introspect;
 
 // sec1 (issue 11): outbox sealing, database outages, lockout per client.
 mod outbox;
+
+// sec1 (issue 11): outbox sealing, database outages, lockout per client.
+mod outage;
+mod outbox;

@@ -2,7 +2,7 @@
 //! compatible with the PropelAuth SDKs. Every handler takes an `IntegrationKey`; the whole
 //! route table is `table()`, which `configure` registers and the OpenAPI test reads.
 
-mod error;
+pub(crate) mod error;
 mod guard;
 mod input;
 mod keys;
