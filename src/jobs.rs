@@ -35,6 +35,9 @@ pub async fn cleanup_once(store: &Store, now: i64) {
     if let Err(e) = store.purge_expired_oauth_state(now).await {
         tracing::warn!(error = %e, "token clean-up failed");
     }
+    if let Err(e) = store.purge_stale_login_failures(now - crate::auth::abuse::FAILURE_MEMORY, now).await {
+        tracing::warn!(error = %e, "login failure clean-up failed");
+    }
     if let Err(e) = store.purge_rate_limit_counters(now - 3600).await {
         tracing::warn!(error = %e, "rate-limit counter clean-up failed");
     }

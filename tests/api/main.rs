@@ -20,8 +20,6 @@ mod token;
 mod userinfo_revoke_introspect;
 
 // sec1 (issue 11): outbox sealing, database outages, lockout per client.
-mod outbox;
-
-// sec1 (issue 11): outbox sealing, database outages, lockout per client.
+mod lockout;
 mod outage;
 mod outbox;
