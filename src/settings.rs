@@ -85,6 +85,8 @@ pub struct Settings {
     /// How long a request waits for a database connection (or SQLite's write lock) before it
     /// is answered 503 "temporarily unavailable".
     pub database_acquire_timeout: std::time::Duration,
+    /// How long a request body may take to arrive after the request head (408 after that).
+    pub request_body_timeout: std::time::Duration,
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -114,6 +116,7 @@ const KEYS: &[(&str, bool)] = &[
     ("backend_api_check_auth_url", false),
     ("trusted_proxies", false),
     ("database_acquire_timeout", false),
+    ("request_body_timeout", false),
 ];
 
 fn env_name(key: &str) -> String {
@@ -247,6 +250,7 @@ impl Settings {
         let key_refresh_seconds = seconds("key_refresh_seconds", 30, 1)? as u64;
         let key_publish_delay = seconds("key_publish_delay", 60, 0)?;
         let database_acquire_timeout = std::time::Duration::from_secs(seconds("database_acquire_timeout", 3, 1)? as u64);
+        let request_body_timeout = std::time::Duration::from_secs(seconds("request_body_timeout", 15, 1)? as u64);
         let backend_api_rate_limit =
             match take("backend_api_rate_limit") {
                 None => 6000,
@@ -291,6 +295,7 @@ impl Settings {
             backend_api_check_auth_url,
             trusted_proxies,
             database_acquire_timeout,
+            request_body_timeout,
             warnings,
         })
     }

@@ -41,7 +41,7 @@ pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
         let text = std::fs::read_to_string(&path).map_err(|e| StartupError::MasterKey(format!("cannot read {}: {e}", path.display())))?;
         return MasterKey::parse(&text).map_err(|e| StartupError::MasterKey(format!("{}: {e}", path.display())));
     }
-    std::fs::create_dir_all(&settings.data_dir)
+    crate::store::create_private_dir(&settings.data_dir)
         .map_err(|e| StartupError::MasterKey(format!("cannot create {}: {e}", settings.data_dir.display())))?;
     let key = MasterKey::generate();
     write_private_file(&path, &key.encode()).map_err(|e| StartupError::MasterKey(format!("cannot write {}: {e}", path.display())))?;
@@ -113,6 +113,7 @@ impl Application {
         let metrics = actix_web::web::Data::new(web::Metrics::default());
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(web::body_deadline))
                 .wrap(actix_web::middleware::from_fn(web::outage_guard))
                 .wrap(actix_web::middleware::from_fn(web::security_headers))
                 .app_data(data.clone())

@@ -51,7 +51,8 @@ async fn deliver_built(mailer: &Mailer, m: &OutboxRow, message: Message, text: &
     match &*mailer.transport {
         Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| format!("SMTP: {e}")),
         Transport::Outbox(dir) => {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            // Messages carry live links: the directory is the owner's only.
+            crate::store::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             let path = dir.join(format!("{}.eml", m.id));
             tokio::fs::write(&path, message.formatted()).await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             tracing::info!(to = %m.to_addr, subject = %m.subject, file = %path.display(), links = ?links(text), "email written to the dev outbox");

@@ -9,6 +9,7 @@ mod backend_orgs;
 mod clients;
 mod end_user_keys;
 mod error;
+mod files;
 mod grants;
 mod health;
 mod integration_keys;
@@ -26,6 +27,7 @@ pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::ClientRow;
 pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};
 pub use error::StoreError;
+pub use files::create_private_dir;
 pub use grants::{AuthCodeRow, AuthRequestRow, GrantRow, IssuedTokens, RefreshTokenRow};
 pub use integration_keys::IntegrationKeyRow;
 pub use magic_links::MagicLinkRow;
@@ -97,10 +99,8 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(acquire_timeout);
-            if let Some(parent) = opts.get_filename().parent()
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent).map_err(|e| StoreError::Setup(format!("cannot create {}: {e}", parent.display())))?;
+            if !url.contains(":memory:") && !url.contains("mode=memory") {
+                files::prepare_sqlite_file(opts.get_filename())?;
             }
             let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
             (Db::Sqlite(pool), health::ProbeTarget::Sqlite(opts))

@@ -51,3 +51,14 @@ pub fn bearer_error(err: &OAuthError) -> HttpResponse {
     }
     res
 }
+
+/// A body over the limit on an OAuth endpoint: 413, as an RFC 6749 §5.2 JSON error.
+pub fn oauth_body_too_large<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let mut body = oauth_json(&OAuthError::invalid_request("the request body is too large"));
+    *body.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    let res = actix_web::dev::ServiceResponse::new(req, body).map_into_right_body();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(res))
+}

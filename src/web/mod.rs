@@ -2,6 +2,7 @@
 //! function and render the result. Every route is listed in `configure`.
 
 pub mod api;
+mod body_deadline;
 mod cookies;
 mod csrf;
 mod error;
@@ -15,6 +16,7 @@ mod render;
 mod security_headers;
 mod static_files;
 
+pub use body_deadline::guard as body_deadline;
 pub use metrics::Metrics;
 pub use outage::guard as outage_guard;
 
@@ -25,6 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::oidc::discovery as paths;
     use web::{get, post, resource};
     let not_allowed = |allow: &'static str| web::to(move || health::method_not_allowed(allow));
+    // OAuth endpoints answer an oversized body as OAuth JSON too.
+    let oauth_limits =
+        || actix_web::middleware::ErrorHandlers::new().handler(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, error::oauth_body_too_large);
     api::configure(cfg);
     cfg.service(resource("/.well-known/openid-configuration").route(get().to(oidc::discovery)).default_service(not_allowed("GET")))
         .service(resource(paths::JWKS_PATH).route(get().to(oidc::jwks)).default_service(not_allowed("GET")))
@@ -36,15 +41,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/oauth2/authorize/resume").route(get().to(oidc::authorize_resume)).default_service(not_allowed("GET")))
         .service(resource("/oauth2/consent").route(post().to(oidc::consent)).default_service(not_allowed("POST")))
-        .service(resource(paths::TOKEN_PATH).route(post().to(oidc::token)).default_service(not_allowed("POST")))
+        .service(resource(paths::TOKEN_PATH).wrap(oauth_limits()).route(post().to(oidc::token)).default_service(not_allowed("POST")))
         .service(
             resource(paths::USERINFO_PATH)
+                .wrap(oauth_limits())
                 .route(get().to(oidc::userinfo))
                 .route(post().to(oidc::userinfo))
                 .default_service(not_allowed("GET, POST")),
         )
-        .service(resource(paths::REVOKE_PATH).route(post().to(oidc::revoke)).default_service(not_allowed("POST")))
-        .service(resource(paths::INTROSPECT_PATH).route(post().to(oidc::introspect)).default_service(not_allowed("POST")))
+        .service(resource(paths::REVOKE_PATH).wrap(oauth_limits()).route(post().to(oidc::revoke)).default_service(not_allowed("POST")))
+        .service(
+            resource(paths::INTROSPECT_PATH).wrap(oauth_limits()).route(post().to(oidc::introspect)).default_service(not_allowed("POST")),
+        )
         .service(
             resource(paths::END_SESSION_PATH)
                 .route(get().to(oidc::end_session))

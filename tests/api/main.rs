@@ -20,6 +20,7 @@ mod token;
 mod userinfo_revoke_introspect;
 
 // sec1 (issue 11): outbox sealing, database outages, lockout per client.
+mod hardening;
 mod lockout;
 mod outage;
 mod outbox;
