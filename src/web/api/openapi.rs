@@ -192,7 +192,7 @@ fn schemas() -> Value {
     let mut create_key = obj(&[("org_id", s1()), ("user_id", s1()), ("expires_at_seconds", i()), ("metadata", o()), ("display_name", s())]);
     create_key["anyOf"] = json!([{ "required": ["user_id"] }, { "required": ["org_id"] }]);
     let membership =
-        req(obj(&[("user_id", s1()), ("org_id", s1()), ("role", s()), ("additional_roles", arr(s()))]), &["user_id", "org_id", "role"]);
+        req(obj(&[("user_id", s1()), ("org_id", s1()), ("role", s1()), ("additional_roles", arr(s()))]), &["user_id", "org_id", "role"]);
     let mut all = Map::new();
     if let Value::Object(m) = json!({
         "Any": {},
