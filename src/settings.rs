@@ -48,6 +48,9 @@ pub struct TokenSettings {
     pub id_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub auth_code_ttl: i64,
+    /// Seconds during which a just-rotated refresh token may be presented again (a retry
+    /// after a lost response) and still get a fresh pair in the same grant; 0 disables.
+    pub refresh_token_reuse_grace: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +88,11 @@ pub struct Settings {
     /// A bearer token that reads `/metrics` from any address.
     pub metrics_token: Option<Secret>,
     // --- end /metrics access ---
+    /// How long a request waits for a database connection (or SQLite's write lock) before it
+    /// is answered 503 "temporarily unavailable".
+    pub database_acquire_timeout: std::time::Duration,
+    /// How long a request body may take to arrive after the request head (408 after that).
+    pub request_body_timeout: std::time::Duration,
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -106,6 +114,7 @@ const KEYS: &[(&str, bool)] = &[
     ("id_token_ttl", false),
     ("refresh_token_ttl", false),
     ("auth_code_ttl", false),
+    ("refresh_token_reuse_grace", false),
     ("session_ttl", false),
     ("key_refresh_seconds", false),
     ("key_publish_delay", false),
@@ -114,6 +123,8 @@ const KEYS: &[(&str, bool)] = &[
     ("trusted_proxies", false),
     ("metrics_allow", false),
     ("metrics_token", true),
+    ("database_acquire_timeout", false),
+    ("request_body_timeout", false),
 ];
 
 fn env_name(key: &str) -> String {
@@ -241,10 +252,13 @@ impl Settings {
             id_token_ttl: seconds("id_token_ttl", 3600, 60)?,
             refresh_token_ttl: seconds("refresh_token_ttl", 30 * 24 * 3600, 60)?,
             auth_code_ttl: seconds("auth_code_ttl", 60, 10)?,
+            refresh_token_reuse_grace: seconds("refresh_token_reuse_grace", 5, 0)?,
         };
         let session_ttl = seconds("session_ttl", 14 * 24 * 3600, 60)?;
         let key_refresh_seconds = seconds("key_refresh_seconds", 30, 1)? as u64;
         let key_publish_delay = seconds("key_publish_delay", 60, 0)?;
+        let database_acquire_timeout = std::time::Duration::from_secs(seconds("database_acquire_timeout", 3, 1)? as u64);
+        let request_body_timeout = std::time::Duration::from_secs(seconds("request_body_timeout", 15, 1)? as u64);
         let backend_api_rate_limit =
             match take("backend_api_rate_limit") {
                 None => 6000,
@@ -304,6 +318,8 @@ impl Settings {
             trusted_proxies,
             metrics_allow,
             metrics_token,
+            database_acquire_timeout,
+            request_body_timeout,
             warnings,
         })
     }

@@ -43,7 +43,7 @@ pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
         let text = std::fs::read_to_string(&path).map_err(|e| StartupError::MasterKey(format!("cannot read {}: {e}", path.display())))?;
         return MasterKey::parse(&text).map_err(|e| StartupError::MasterKey(format!("{}: {e}", path.display())));
     }
-    std::fs::create_dir_all(&settings.data_dir)
+    crate::store::create_private_dir(&settings.data_dir)
         .map_err(|e| StartupError::MasterKey(format!("cannot create {}: {e}", settings.data_dir.display())))?;
     let key = MasterKey::generate();
     write_private_file(&path, &key.encode()).map_err(|e| StartupError::MasterKey(format!("cannot write {}: {e}", path.display())))?;
@@ -67,7 +67,9 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 
 /// Opens the store and applies migrations.
 pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
-    let store = Store::connect(settings.database_url.expose()).await.map_err(StartupError::Database)?;
+    let store = Store::connect_with_timeout(settings.database_url.expose(), settings.database_acquire_timeout)
+        .await
+        .map_err(StartupError::Database)?;
     store.migrate().await.map_err(StartupError::Migrate)?;
     Ok(store)
 }
@@ -151,11 +153,14 @@ impl Application {
         state.keys.spawn_refresher(state.settings.key_refresh_seconds);
         crate::jobs::spawn_cleanup(state.store.clone(), state.clock.clone());
         crate::email::spawn_sender(state.clone());
+        state.store.spawn_health_watch();
         let data = actix_web::web::Data::new(state.clone());
         let metrics = actix_web::web::Data::new(web::Metrics::default());
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
                 .wrap(actix_web::middleware::from_fn(web::brand_pages))
+                .wrap(actix_web::middleware::from_fn(web::body_deadline))
+                .wrap(actix_web::middleware::from_fn(web::outage_guard))
                 .wrap(actix_web::middleware::from_fn(web::security_headers))
                 .app_data(data.clone())
                 .app_data(metrics.clone())

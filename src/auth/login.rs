@@ -99,7 +99,7 @@ pub async fn after_first_factor(
         return Ok(LoginStep::Enrol(t));
     }
     // Every factor the account needs is done: the login counts as a success.
-    abuse::record_success(state, &user.email).await?;
+    abuse::record_success(state, &user.email, ctx.ip).await?;
     Ok(LoginStep::Session(session::create(&state.store, &state.clock, state.settings.session_ttl, &user.id, method, ctx).await?))
 }
 
@@ -140,7 +140,7 @@ pub async fn complete_challenge(
         Err(GuardedRefusal::Mfa(e)) => return Err(MfaLoginError::Mfa(e)),
     }
     let row = account_tokens::consume(state, pending, MFA_PENDING).await?.ok_or(MfaLoginError::Expired)?;
-    abuse::record_success(state, &user.email).await?;
+    abuse::record_success(state, &user.email, ip).await?;
     let (method, continuation) = continuation_of(&row);
     let session = session::create(&state.store, &state.clock, state.settings.session_ttl, &user.id, &method, ctx).await?;
     let device = if remember {
@@ -174,7 +174,7 @@ pub async fn complete_enrolment(
         Err(e) => return Err(MfaLoginError::Mfa(e)),
     };
     let row = account_tokens::consume(state, pending, MFA_ENROL_PENDING).await?.ok_or(MfaLoginError::Expired)?;
-    abuse::record_success(state, &user.email).await?;
+    abuse::record_success(state, &user.email, ip).await?;
     let (method, continuation) = continuation_of(&row);
     if let Some(old) = previous_session {
         session::end(&state.store, old).await?;

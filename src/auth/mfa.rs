@@ -161,12 +161,13 @@ pub async fn verify_guarded(
 ) -> Result<(), GuardedRefusal> {
     abuse::check_rate(state, look, Action::Mfa, ip, Some(&user.email)).await.map_err(GuardedRefusal::RateLimited)?;
     let store = |e: StoreError| GuardedRefusal::Mfa(e.into());
-    if let Some(until) = abuse::locked_until(state, &user.email).await.map_err(store)? {
+    let client = abuse::LoginClient::SecondFactor;
+    if let Some(until) = abuse::locked_until(state, &user.email, &client).await.map_err(store)? {
         return Err(GuardedRefusal::Locked(until));
     }
     match verify(state, &user.id, code).await {
         Ok(()) => Ok(()),
-        Err(MfaError::WrongCode) => Err(match abuse::record_failure(state, look, &user.email).await.map_err(store)? {
+        Err(MfaError::WrongCode) => Err(match abuse::record_failure(state, look, &user.email, &client).await.map_err(store)? {
             Some(until) => GuardedRefusal::Locked(until),
             None => GuardedRefusal::WrongCode,
         }),

@@ -71,13 +71,15 @@ pub async fn confirm(
                 AbuseError::RateLimited { retry_after } => ReauthError::RateLimited { retry_after },
                 AbuseError::Store(s) => s.into(),
             })?;
-            if let Some(until) = abuse::locked_until(state, &user.email).await? {
+            // A signed-in browser confirming itself is counted by its address, like any client.
+            let client = abuse::LoginClient::Unknown { ip: ip.unwrap_or("unknown").to_string() };
+            if let Some(until) = abuse::locked_until(state, &user.email, &client).await? {
                 return Err(ReauthError::Locked(until));
             }
             if !state.hasher.verify(password, user.password_hash.as_deref()).await? {
                 let event = super::audit::Event { actor: &user.id, action: "reauth.failed", subject: &user.id, ip };
                 super::audit::record_event_quietly(&state.store, &state.clock, event, &serde_json::json!({})).await;
-                if let Some(until) = abuse::record_failure(state, look, &user.email).await? {
+                if let Some(until) = abuse::record_failure(state, look, &user.email, &client).await? {
                     return Err(ReauthError::Locked(until));
                 }
                 return Err(ReauthError::Wrong);

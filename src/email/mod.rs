@@ -1,12 +1,15 @@
 //! Outgoing mail. Every message is rendered (askama, HTML and plain text), written to the
 //! `email_outbox` table, and delivered by a background task with retries, so a failed SMTP
-//! server never loses a request. Delivery goes through lettre: SMTP with STARTTLS (`smtp://`)
+//! server never loses a request. Bodies carry live links (reset, verification, magic links), so
+//! they are sealed with the master key: a database reader cannot use them. Sent rows are purged
+//! soon after delivery; a message that cannot be delivered is given up after a bounded number
+//! of tries, its bodies dropped, and the failure kept (and audited) for administrators. Delivery goes through lettre: SMTP with STARTTLS (`smtp://`)
 //! or implicit TLS (`smtps://`), or, with no GATEHOUSE_SMTP_URL, `.eml` files in
 //! `<data dir>/outbox/` with the links logged.
 
 mod sender;
 
-pub use sender::{deliver_due, spawn_sender};
+pub use sender::{MAX_ATTEMPTS, deliver_due, spawn_sender};
 
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -27,6 +30,8 @@ pub enum EmailError {
     From(String),
     #[error("cannot render the email: {0}")]
     Render(#[from] askama::Error),
+    #[error("cannot seal the email: {0}")]
+    Seal(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -132,8 +137,8 @@ pub async fn enqueue(state: &AppState, to: &str, content: &EmailContent) -> Resu
         id: uuid::Uuid::now_v7().to_string(),
         to_addr: to.to_string(),
         subject: format!("{} · {}", content.subject, look.product_name),
-        text_body: text,
-        html_body: html,
+        text_body: state.master.encrypt(text.as_bytes())?,
+        html_body: state.master.encrypt(html.as_bytes())?,
         created_at: now,
         attempts: 0,
         next_attempt_at: now,
@@ -144,6 +149,30 @@ pub async fn enqueue(state: &AppState, to: &str, content: &EmailContent) -> Resu
     state.store.insert_outbox(&row).await?;
     state.mailer.wake.notify_one();
     Ok(())
+}
+
+/// A stored body in clear: sealed bodies are opened; rows queued before bodies were sealed
+/// are plain text. `None` when the master key cannot open it.
+pub(crate) fn open_body(master: &crate::crypto::MasterKey, stored: &str) -> Option<String> {
+    if !stored.starts_with("v1:") {
+        return Some(stored.to_string());
+    }
+    master.decrypt(stored).ok().and_then(|b| String::from_utf8(b).ok())
+}
+
+/// The newest `limit` messages with their bodies opened (tests and the admin dashboard).
+pub async fn outbox_messages(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut rows = state.store.outbox_messages(limit).await?;
+    for m in &mut rows {
+        m.text_body = open_body(&state.master, &m.text_body).unwrap_or_default();
+        m.html_body = open_body(&state.master, &m.html_body).unwrap_or_default();
+    }
+    Ok(rows)
+}
+
+/// Messages given up on (newest first), for administrators: recipient, subject, tries, error.
+pub async fn failed_deliveries(state: &AppState, limit: i64) -> Result<Vec<crate::store::FailedEmail>, StoreError> {
+    state.store.failed_outbox(limit).await
 }
 
 /// Builds a standard one-button email.

@@ -1,5 +1,7 @@
 //! The background sender: claims due outbox rows (a lease, so replicas never send one message
-//! twice at once), delivers them, and reschedules failures with exponential back-off.
+//! twice at once), delivers them, and reschedules failures with exponential back-off. A message
+//! that cannot succeed (bad recipient, unreadable body) or fails `MAX_ATTEMPTS` times is given up:
+//! marked failed, its bodies dropped, and the failure written to the audit log.
 
 use super::{Mailer, Transport};
 use crate::state::AppState;
@@ -8,37 +10,52 @@ use lettre::AsyncTransport;
 use lettre::message::{Message, MultiPart};
 
 /// Attempts before a message is given up (and left in the table, marked failed, for an admin).
-const MAX_ATTEMPTS: i64 = 10;
+pub const MAX_ATTEMPTS: i64 = 10;
 const LEASE_SECONDS: i64 = 120;
 
 fn backoff(attempts: i64) -> i64 {
     (30_i64 << attempts.clamp(0, 7)).min(3600)
 }
 
-fn build(mailer: &Mailer, m: &OutboxRow) -> Result<Message, String> {
+/// Why one delivery failed: `Permanent` failures are not retried.
+enum Failure {
+    Permanent(String),
+    Transient(String),
+}
+
+fn build(state: &AppState, m: &OutboxRow) -> Result<(Message, String), String> {
     let to: lettre::message::Mailbox = m.to_addr.parse().map_err(|e| format!("bad recipient: {e}"))?;
-    Message::builder()
-        .from(mailer.from.clone())
+    let open =
+        |body: &str| super::open_body(&state.master, body).ok_or_else(|| "the body cannot be opened with this master key".to_string());
+    let (text, html) = (open(&m.text_body)?, open(&m.html_body)?);
+    let message = Message::builder()
+        .from(state.mailer.from.clone())
         .to(to)
         .subject(m.subject.clone())
         .message_id(Some(format!("<{}@gatehouse>", m.id)))
-        .multipart(MultiPart::alternative_plain_html(m.text_body.clone(), m.html_body.clone()))
-        .map_err(|e| format!("cannot build the message: {e}"))
+        .multipart(MultiPart::alternative_plain_html(text.clone(), html))
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    Ok((message, text))
 }
 
 fn links(text: &str) -> Vec<&str> {
     text.split_whitespace().filter(|w| w.starts_with("http://") || w.starts_with("https://")).collect()
 }
 
-async fn deliver(mailer: &Mailer, m: &OutboxRow) -> Result<(), String> {
-    let message = build(mailer, m)?;
+async fn deliver(state: &AppState, m: &OutboxRow) -> Result<(), Failure> {
+    let (message, text) = build(state, m).map_err(Failure::Permanent)?;
+    deliver_built(&state.mailer, m, message, &text).await.map_err(Failure::Transient)
+}
+
+async fn deliver_built(mailer: &Mailer, m: &OutboxRow, message: Message, text: &str) -> Result<(), String> {
     match &*mailer.transport {
         Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| format!("SMTP: {e}")),
         Transport::Outbox(dir) => {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            // Messages carry live links: the directory is the owner's only.
+            crate::store::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             let path = dir.join(format!("{}.eml", m.id));
             tokio::fs::write(&path, message.formatted()).await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            tracing::info!(to = %m.to_addr, subject = %m.subject, file = %path.display(), links = ?links(&m.text_body), "email written to the dev outbox");
+            tracing::info!(to = %m.to_addr, subject = %m.subject, file = %path.display(), links = ?links(text), "email written to the dev outbox");
             Ok(())
         }
     }
@@ -65,19 +82,34 @@ pub async fn deliver_due(state: &AppState) -> usize {
             }
         };
         let now = state.clock.now();
-        let result = match deliver(&state.mailer, &m).await {
+        let result = match deliver(state, &m).await {
             Ok(()) => {
                 sent += 1;
                 state.store.mark_outbox_sent(&m.id, now).await
             }
-            Err(error) => {
+            Err(failure) => {
                 let attempts = m.attempts + 1;
-                let retry_at = (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts));
-                match retry_at {
-                    Some(at) => tracing::warn!(id = %m.id, attempts, %error, retry_in = at - now, "email delivery failed; will retry"),
-                    None => tracing::error!(id = %m.id, attempts, %error, "email delivery failed; giving up"),
+                let (error, permanent) = match failure {
+                    Failure::Permanent(e) => (e, true),
+                    Failure::Transient(e) => (e, false),
+                };
+                if permanent || attempts >= MAX_ATTEMPTS {
+                    tracing::error!(id = %m.id, attempts, %error, "email delivery failed; giving up");
+                    crate::auth::audit::record_quietly(
+                        &state.store,
+                        &state.clock,
+                        "system",
+                        "email.failed",
+                        &m.to_addr,
+                        &serde_json::json!({ "id": m.id, "subject": m.subject, "attempts": attempts, "error": error }),
+                    )
+                    .await;
+                    state.store.mark_outbox_given_up(&m.id, &error, now).await
+                } else {
+                    let at = now + backoff(attempts);
+                    tracing::warn!(id = %m.id, attempts, %error, retry_in = at - now, "email delivery failed; will retry");
+                    state.store.mark_outbox_retry(&m.id, &error, at).await
                 }
-                state.store.mark_outbox_failed(&m.id, &error, retry_at, now).await
             }
         };
         if let Err(e) = result {

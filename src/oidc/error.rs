@@ -18,6 +18,8 @@ pub enum ErrorCode {
     /// RFC 6750 §3.1: the token is fine but lacks a scope the resource needs.
     InsufficientScope,
     ServerError,
+    /// RFC 6749 §4.1.2.1: the server cannot handle the request now (the database is down).
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }

@@ -188,10 +188,19 @@ async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &
         }
     };
     if row.rotated_at.is_some() || !state.store.mark_refresh_token_rotated(&hash, now).await? {
-        // Reuse of a rotated token means it leaked: end the whole grant.
-        state.store.revoke_grant(&grant.id, now).await?;
-        tracing::warn!(client_id = %grant.client_id, "rotated refresh token reused; grant revoked");
-        return Err(OAuthError::invalid_grant("the refresh token has already been used"));
+        // Presented again: a retry (lost response, double submit) within the grace period gets
+        // a fresh pair in the same grant; later, reuse means the token leaked: end the grant.
+        let rotated_at = match row.rotated_at {
+            Some(at) => Some(at),
+            None => state.store.refresh_token(&hash).await?.and_then(|r| r.rotated_at),
+        };
+        let grace = state.settings.tokens.refresh_token_reuse_grace;
+        if !rotated_at.is_some_and(|at| grace > 0 && now - at <= grace) {
+            state.store.revoke_grant(&grant.id, now).await?;
+            tracing::warn!(client_id = %grant.client_id, "rotated refresh token reused; grant revoked");
+            return Err(OAuthError::invalid_grant("the refresh token has already been used"));
+        }
+        tracing::info!(client_id = %grant.client_id, "rotated refresh token presented again within the grace period");
     }
     if row.expires_at <= now {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));

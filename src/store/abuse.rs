@@ -11,33 +11,67 @@ impl Store {
         Ok(n)
     }
 
-    /// `Some(until)` while the address is locked.
-    pub async fn lockout_until(&self, email: &str, now: i64) -> Result<Option<i64>, StoreError> {
+    /// `Some(until)` while this client of the account (see `login_failures`) is locked.
+    pub async fn lockout_until(&self, account: &str, client: &str, now: i64) -> Result<Option<i64>, StoreError> {
         let row: Option<(Option<i64>,)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT locked_until FROM login_lockouts WHERE email = $1").bind(email).fetch_optional(pool).await)?;
+            "SELECT locked_until FROM login_failures WHERE account = $1 AND client = $2")
+            .bind(account).bind(client).fetch_optional(pool).await)?;
         Ok(row.and_then(|(u,)| u).filter(|u| *u > now))
     }
 
-    /// Counts a failure; returns the number of consecutive failures.
-    pub async fn record_login_failure(&self, email: &str, now: i64) -> Result<i64, StoreError> {
+    /// Counts a failure for one client of an account; returns the failures so far. A count
+    /// whose last failure is older than `forget_before` starts again.
+    pub async fn record_login_failure(&self, account: &str, client: &str, now: i64, forget_before: i64) -> Result<i64, StoreError> {
         let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
-            "INSERT INTO login_lockouts (email, failures, updated_at) VALUES ($1, 1, $2) \
-             ON CONFLICT (email) DO UPDATE SET failures = login_lockouts.failures + 1, updated_at = excluded.updated_at RETURNING failures")
-            .bind(email).bind(now).fetch_one(pool).await)?;
+            "INSERT INTO login_failures (account, client, failures, updated_at) VALUES ($1, $2, 1, $3) \
+             ON CONFLICT (account, client) DO UPDATE SET updated_at = excluded.updated_at, \
+             failures = CASE WHEN login_failures.updated_at < $4 THEN 1 ELSE login_failures.failures + 1 END RETURNING failures")
+            .bind(account).bind(client).bind(now).bind(forget_before).fetch_one(pool).await)?;
         Ok(n)
     }
 
-    pub async fn lock_login(&self, email: &str, until: i64, now: i64) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query("UPDATE login_lockouts SET locked_until = $1, failures = 0, updated_at = $2 WHERE email = $3")
-            .bind(until).bind(now).bind(email).execute(pool).await)?;
+    pub async fn lock_login(&self, account: &str, client: &str, until: i64, now: i64) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query(
+            "UPDATE login_failures SET locked_until = $1, failures = 0, updated_at = $2 WHERE account = $3 AND client = $4")
+            .bind(until).bind(now).bind(account).bind(client).execute(pool).await)?;
         Ok(())
     }
 
-    /// Clears failures and any lock; true if the address was locked.
-    pub async fn clear_login_failures(&self, email: &str, now: i64) -> Result<bool, StoreError> {
-        let locked = self.lockout_until(email, now).await?.is_some();
-        exec!(&self.db, pool => sqlx::query("DELETE FROM login_lockouts WHERE email = $1").bind(email).execute(pool).await)?;
-        Ok(locked)
+    /// Claims the right to tell the account's owner about guessing (at most once per
+    /// `interval`); false when they were told recently.
+    pub async fn claim_lockout_notice(&self, account: &str, now: i64, interval: i64) -> Result<bool, StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query(
+            "INSERT INTO login_failures (account, client, failures, updated_at, notified_at) VALUES ($1, '*', 0, $2, $2) \
+             ON CONFLICT (account, client) DO UPDATE SET notified_at = $2 \
+             WHERE login_failures.notified_at IS NULL OR login_failures.notified_at <= $3")
+            .bind(account).bind(now).bind(now - interval).execute(pool).await)?;
+        Ok(done == 1)
+    }
+
+    /// Forgets one client's failure count unless it is locked now.
+    pub async fn forget_unlocked_failures(&self, account: &str, client: &str, now: i64) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query(
+            "DELETE FROM login_failures WHERE account = $1 AND client = $2 AND (locked_until IS NULL OR locked_until <= $3)")
+            .bind(account).bind(client).bind(now).execute(pool).await)?;
+        Ok(())
+    }
+
+    /// Forgets every failure and lock of an account (an administrator's unlock); true if any
+    /// client of it was locked.
+    pub async fn clear_all_login_failures(&self, account: &str, now: i64) -> Result<bool, StoreError> {
+        let (locked,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT COUNT(*) FROM login_failures WHERE account = $1 AND locked_until > $2")
+            .bind(account).bind(now).fetch_one(pool).await)?;
+        exec!(&self.db, pool => sqlx::query("DELETE FROM login_failures WHERE account = $1").bind(account).execute(pool).await)?;
+        Ok(locked > 0)
+    }
+
+    /// Deletes failure counts nobody added to since `before` and whose lock (if any) is over.
+    pub async fn purge_stale_login_failures(&self, before: i64, now: i64) -> Result<u64, StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query(
+            "DELETE FROM login_failures WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until <= $2)")
+            .bind(before).bind(now).execute(pool).await)?;
+        Ok(done)
     }
 
     pub async fn insert_audit(&self, id: &str, at: i64, actor: &str, action: &str, subject: &str, detail: &str) -> Result<(), StoreError> {

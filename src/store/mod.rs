@@ -14,7 +14,9 @@ mod org_owners;
 pub use org_owners::{MembershipChange, OwnerGuarded};
 mod end_user_keys;
 mod error;
+mod files;
 mod grants;
+mod health;
 mod integration_keys;
 mod lookups;
 mod magic_links;
@@ -32,13 +34,14 @@ pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::ClientRow;
 pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};
 pub use error::StoreError;
+pub use files::create_private_dir;
 pub use grants::{AuthCodeRow, AuthRequestRow, GrantRow, IssuedTokens, RefreshTokenRow};
 pub use integration_keys::IntegrationKeyRow;
 pub use magic_links::MagicLinkRow;
 pub use mfa::MfaRow;
 pub use one_time_tokens::OneTimeTokenRow;
 pub use orgs::{InviteRow, MemberRow, MembershipRow, OrgRow, RoleRow};
-pub use outbox::OutboxRow;
+pub use outbox::{DeliveryStatus, FailedEmail, OutboxRow};
 pub use sessions::SessionRow;
 pub use signing_keys::SigningKeyRow;
 pub use users::{NewUser, UserFilter, UserOrder, UserProfile, UserRow};
@@ -83,28 +86,37 @@ pub(crate) use exec;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
+    pub(crate) health: std::sync::Arc<health::Health>,
 }
+
+/// How long a query waits for a connection (or, on SQLite, for the write lock) before the
+/// request is answered "temporarily unavailable".
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let db = if url.starts_with("sqlite:") {
+        Self::connect_with_timeout(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    pub async fn connect_with_timeout(url: &str, acquire_timeout: Duration) -> Result<Self, StoreError> {
+        let (db, target) = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
-            if let Some(parent) = opts.get_filename().parent()
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent).map_err(|e| StoreError::Setup(format!("cannot create {}: {e}", parent.display())))?;
+                .busy_timeout(acquire_timeout);
+            if !url.contains(":memory:") && !url.contains("mode=memory") {
+                files::prepare_sqlite_file(opts.get_filename())?;
             }
-            Db::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
+            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
+            (Db::Sqlite(pool), health::ProbeTarget::Sqlite(opts))
         } else {
             let opts = PgConnectOptions::from_str(url)?;
-            Db::Postgres(PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?)
+            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
+            (Db::Postgres(pool), health::ProbeTarget::Postgres(opts))
         };
-        Ok(Self { db })
+        Ok(Self { db, health: health::Health::new(target) })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

@@ -15,6 +15,39 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+/// Where a message stands, as an admin page shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Queued,
+    Retrying,
+    Sent,
+    Failed,
+}
+
+impl OutboxRow {
+    pub fn status(&self) -> DeliveryStatus {
+        match (self.sent_at, self.failed_at, self.attempts) {
+            (Some(_), _, _) => DeliveryStatus::Sent,
+            (None, Some(_), _) => DeliveryStatus::Failed,
+            (None, None, 0) => DeliveryStatus::Queued,
+            (None, None, _) => DeliveryStatus::Retrying,
+        }
+    }
+}
+
+/// A message given up on: what an administrator needs, never the body.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct FailedEmail {
+    pub id: String,
+    pub to_addr: String,
+    pub subject: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub failed_at: i64,
+    pub last_error: Option<String>,
+}
+
 const OUTBOX_COLUMNS: &str =
     "id, to_addr, subject, text_body, html_body, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error";
 
@@ -56,13 +89,37 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed attempt; `retry_at = None` gives up on the message.
-    pub async fn mark_outbox_failed(&self, id: &str, error: &str, retry_at: Option<i64>, now: i64) -> Result<(), StoreError> {
+    /// Records a failed attempt and schedules the next one.
+    pub async fn mark_outbox_retry(&self, id: &str, error: &str, retry_at: i64) -> Result<(), StoreError> {
         exec!(&self.db, pool => sqlx::query(
-            "UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
-             failed_at = CASE WHEN $2 IS NULL THEN $3 ELSE NULL END, claimed_until = NULL WHERE id = $4")
-            .bind(error).bind(retry_at).bind(now).bind(id).execute(pool).await)?;
+            "UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, claimed_until = NULL WHERE id = $3")
+            .bind(error).bind(retry_at).bind(id).execute(pool).await)?;
         Ok(())
+    }
+
+    /// Gives up on a message: marks it failed and drops its bodies (the links in them are of
+    /// no use to anyone any more); the row stays for administrators.
+    pub async fn mark_outbox_given_up(&self, id: &str, error: &str, now: i64) -> Result<(), StoreError> {
+        exec!(&self.db, pool => sqlx::query(
+            "UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, failed_at = $2, claimed_until = NULL, \
+             text_body = '', html_body = '' WHERE id = $3")
+            .bind(error).bind(now).bind(id).execute(pool).await)?;
+        Ok(())
+    }
+
+    /// Messages given up on, newest first.
+    pub async fn failed_outbox(&self, limit: i64) -> Result<Vec<FailedEmail>, StoreError> {
+        Ok(on_db!(&self.db, pool => sqlx::query_as::<_, FailedEmail>(
+            "SELECT id, to_addr, subject, created_at, attempts, failed_at, last_error FROM email_outbox \
+             WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT $1")
+            .bind(limit).fetch_all(pool).await)?)
+    }
+
+    /// Deletes failed messages older than `before` (an admin has had time to see them).
+    pub async fn purge_failed_outbox(&self, before: i64) -> Result<u64, StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query("DELETE FROM email_outbox WHERE failed_at IS NOT NULL AND failed_at < $1")
+            .bind(before).execute(pool).await)?;
+        Ok(done)
     }
 
     /// Every message, newest first (tests and the admin dashboard).

@@ -220,21 +220,27 @@ impl From<StoreError> for PasswordLoginError {
     }
 }
 
-/// Password login with rate limits and lockout (keyed by address, existing or not).
+/// Password login with rate limits and lockout (keyed by address, existing or not, and by
+/// client: `device` is the browser's device cookie, see `abuse::identify`).
 pub async fn password_login(
     state: &AppState,
     look: &AdminSettings,
     email: &str,
     password: &str,
     ip: Option<&str>,
+    device: Option<&str>,
 ) -> Result<UserRow, PasswordLoginError> {
     abuse::check_rate(state, look, Action::Login, ip, Some(email)).await.map_err(|e| match e {
         AbuseError::Store(s) => s.into(),
         limited => PasswordLoginError::RateLimited(limited),
     })?;
     let key = normalize_email(email).ok();
-    if let Some(k) = &key
-        && let Some(until) = abuse::locked_until(state, k).await?
+    let client = match &key {
+        Some(k) => Some(abuse::identify(state, k, ip, device).await?),
+        None => None,
+    };
+    if let (Some(k), Some(c)) = (&key, &client)
+        && let Some(until) = abuse::locked_until(state, k, c).await?
     {
         return Err(PasswordLoginError::Locked(until));
     }
@@ -254,8 +260,8 @@ pub async fn password_login(
             let subject = key.as_deref().unwrap_or("(not an email address)");
             let event = crate::auth::audit::Event { actor: "anonymous", action: crate::auth::audit::LOGIN_FAILED, subject, ip };
             crate::auth::audit::record_event_quietly(&state.store, &state.clock, event, &serde_json::json!({ "method": "password" })).await;
-            if let Some(k) = &key
-                && let Some(until) = abuse::record_failure(state, look, k).await?
+            if let (Some(k), Some(c)) = (&key, &client)
+                && let Some(until) = abuse::record_failure(state, look, k, c).await?
             {
                 return Err(PasswordLoginError::Locked(until));
             }
@@ -307,7 +313,7 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
     state.store.set_user_password_hash(&user.id, &hash, now).await?;
     state.store.set_user_email_verified(&user.id, now).await?;
     super::credentials::password_changed(state, &user, None).await?;
-    state.store.clear_login_failures(&user.email, now).await?;
+    state.store.clear_all_login_failures(&user.email, now).await?;
     audit::record_quietly(&state.store, &state.clock, &user.id, "password.reset", &user.id, &serde_json::json!({})).await;
     Ok(user)
 }

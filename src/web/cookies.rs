@@ -11,6 +11,8 @@ pub const CSRF: &str = "gh_csrf";
 pub const MFA_PENDING: &str = "gh_mfa_pending";
 /// "Remember this device": skips the MFA challenge until it expires.
 pub const MFA_DEVICE: &str = "gh_mfa_device";
+/// Set at every successful login: lockout counts this browser apart from unknown clients.
+pub const DEVICE: &str = "gh_device";
 
 pub fn name(settings: &Settings, base: &str) -> String {
     if settings.is_https() { format!("__Host-{base}") } else { base.to_string() }

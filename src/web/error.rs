@@ -21,6 +21,7 @@ pub fn oauth_status(code: ErrorCode) -> StatusCode {
         ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
         ErrorCode::AccessDenied | ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -35,7 +36,7 @@ pub fn oauth_json(err: &OAuthError) -> HttpResponse {
 /// The page shown when an authorization request cannot be sent back to its client.
 pub fn oauth_page(err: &OAuthError) -> HttpResponse {
     let status = match oauth_status(err.code) {
-        StatusCode::INTERNAL_SERVER_ERROR => StatusCode::INTERNAL_SERVER_ERROR,
+        s @ (StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE) => s,
         _ => StatusCode::BAD_REQUEST,
     };
     render::error_page(status, "This sign-in link is not valid", &err.description, Some(err.code.as_str()))
@@ -49,4 +50,15 @@ pub fn bearer_error(err: &OAuthError) -> HttpResponse {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     res
+}
+
+/// A body over the limit on an OAuth endpoint: 413, as an RFC 6749 §5.2 JSON error.
+pub fn oauth_body_too_large<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let mut body = oauth_json(&OAuthError::invalid_request("the request body is too large"));
+    *body.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    let res = actix_web::dev::ServiceResponse::new(req, body).map_into_right_body();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(res))
 }

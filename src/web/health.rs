@@ -6,15 +6,17 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers; an outage is reported within a second.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.store.ping().await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": state.store.backend_name() })),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "unavailable", "database": state.store.backend_name() }))
-        }
+    let up = !state.store.is_down()
+        && matches!(tokio::time::timeout(std::time::Duration::from_millis(900), state.store.ping()).await, Ok(Ok(())));
+    if up {
+        return HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": state.store.backend_name() }));
     }
+    tracing::warn!("readiness check failed: the database is unreachable");
+    HttpResponse::ServiceUnavailable()
+        .insert_header((actix_web::http::header::RETRY_AFTER, super::outage::RETRY_AFTER))
+        .json(serde_json::json!({ "status": "unavailable", "database": state.store.backend_name() }))
 }
 
 /// Prometheus metrics, for the allowed addresses or the bearer token only (404 otherwise, as

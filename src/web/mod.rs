@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+mod body_deadline;
 mod cookies;
 mod csrf;
 mod error;
@@ -11,13 +12,16 @@ mod gate;
 mod health;
 mod metrics;
 mod oidc;
+mod outage;
 mod pages;
 mod render;
 mod security_headers;
 mod static_files;
 
 pub use gate::RECENT_AUTH_SECONDS;
+pub use body_deadline::guard as body_deadline;
 pub use metrics::Metrics;
+pub use outage::guard as outage_guard;
 
 use actix_web::web;
 
@@ -26,6 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::oidc::discovery as paths;
     use web::{get, post, resource};
     let not_allowed = |allow: &'static str| web::to(move || health::method_not_allowed(allow));
+    // OAuth endpoints answer an oversized body as OAuth JSON too.
+    let oauth_limits =
+        || actix_web::middleware::ErrorHandlers::new().handler(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, error::oauth_body_too_large);
     api::configure(cfg);
     admin::configure(cfg);
     cfg.service(resource("/.well-known/openid-configuration").route(get().to(oidc::discovery)).default_service(not_allowed("GET")))
@@ -38,15 +45,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/oauth2/authorize/resume").route(get().to(oidc::authorize_resume)).default_service(not_allowed("GET")))
         .service(resource("/oauth2/consent").route(post().to(oidc::consent)).default_service(not_allowed("POST")))
-        .service(resource(paths::TOKEN_PATH).route(post().to(oidc::token)).default_service(not_allowed("POST")))
+        .service(resource(paths::TOKEN_PATH).wrap(oauth_limits()).route(post().to(oidc::token)).default_service(not_allowed("POST")))
         .service(
             resource(paths::USERINFO_PATH)
+                .wrap(oauth_limits())
                 .route(get().to(oidc::userinfo))
                 .route(post().to(oidc::userinfo))
                 .default_service(not_allowed("GET, POST")),
         )
-        .service(resource(paths::REVOKE_PATH).route(post().to(oidc::revoke)).default_service(not_allowed("POST")))
-        .service(resource(paths::INTROSPECT_PATH).route(post().to(oidc::introspect)).default_service(not_allowed("POST")))
+        .service(resource(paths::REVOKE_PATH).wrap(oauth_limits()).route(post().to(oidc::revoke)).default_service(not_allowed("POST")))
+        .service(
+            resource(paths::INTROSPECT_PATH).wrap(oauth_limits()).route(post().to(oidc::introspect)).default_service(not_allowed("POST")),
+        )
         .service(
             resource(paths::END_SESSION_PATH)
                 .route(get().to(oidc::end_session))

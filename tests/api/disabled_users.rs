@@ -76,7 +76,7 @@ both_backends! {
         let sessions = app.state.store.sessions_for_user(&id, app.clock.now()).await.expect("db");
         assert_eq!(sessions.len(), 1, "the browser's earlier session ended (no fixation)");
         assert_eq!(app.get("/account").await.status(), StatusCode::OK);
-        assert!(!app.state.store.clear_login_failures("alice@example.com", app.clock.now()).await.expect("db"), "already cleared by the login");
+        assert!(!app.state.store.clear_all_login_failures("alice@example.com", app.clock.now()).await.expect("db"), "already cleared by the login");
     }
 }
 

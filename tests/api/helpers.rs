@@ -387,9 +387,9 @@ impl TestApp {
         gatehouse::admin_settings::set(&self.state.store, &self.clock, key, value).await.expect("setting accepted");
     }
 
-    /// Every email written to the outbox, newest first.
+    /// Every email written to the outbox (bodies opened with the master key), newest first.
     pub async fn emails(&self) -> Vec<gatehouse::store::OutboxRow> {
-        self.state.store.outbox_messages(1000).await.expect("outbox")
+        gatehouse::email::outbox_messages(&self.state, 1000).await.expect("outbox")
     }
 
     /// Waits (bounded) for the `n`th email to `to`: mail is enqueued off the request so that

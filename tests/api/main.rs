@@ -30,3 +30,8 @@ mod org_keys;
 mod org_safety;
 mod properties;
 mod token_boundaries;
+// sec1 (issue 11): outbox sealing, database outages, lockout per client.
+mod hardening;
+mod lockout;
+mod outage;
+mod outbox;

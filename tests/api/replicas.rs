@@ -20,10 +20,12 @@ async fn two_replicas(backend: Backend) {
     let tokens: Value = res.json().await.expect("json");
     let id = a.verify_jwt(tokens["id_token"].as_str().expect("id")).await;
     assert_eq!(id["iss"], a.issuer);
-    // Refresh on B, then reuse the old refresh token on A: detected across replicas.
+    // Refresh on B, then reuse the old refresh token on A after the retry grace period:
+    // detected across replicas.
     let r1 = tokens["refresh_token"].as_str().expect("rt");
     let res = b.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await;
     assert_eq!(res.status(), StatusCode::OK);
+    a.clock.advance(6);
     let res = a.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await;
     assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
     // A session made on A is honoured by B (shared session table, shared cookie secret).

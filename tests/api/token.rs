@@ -208,7 +208,8 @@ both_backends! {
         let other = app.create_client().await;
         let res = app.token(&other, &[("grant_type", "refresh_token"), ("refresh_token", &r2)]).await;
         assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
-        // Reusing r1 (already rotated) kills the grant: r2 stops working too.
+        // Reusing r1 (already rotated) after the grace period kills the grant: r2 stops working too.
+        app.clock.advance(6);
         let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await;
         assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
         let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &r2)]).await;
@@ -216,6 +217,60 @@ both_backends! {
         let at = second["access_token"].as_str().expect("at");
         let res = reqwest::Client::new().get(app.url("/oauth2/userinfo")).bearer_auth(at).send().await.expect("userinfo");
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    async fn a_refresh_retried_within_the_grace_period_keeps_the_grant(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.create_user("alice@example.com").await;
+        let client = app.create_client().await;
+        let first = app.tokens_for(&client, "openid offline_access", "alice@example.com").await;
+        let r1 = first["refresh_token"].as_str().expect("refresh").to_string();
+        let refresh = |token: String| {
+            let app = &app;
+            let client = &client;
+            async move { app.token(client, &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await }
+        };
+        let res = refresh(r1.clone()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let lost: Value = res.json().await.expect("json");
+        let r2 = lost["refresh_token"].as_str().expect("rotated").to_string();
+        // The client never saw that response and retries with r1 a moment later: a fresh,
+        // working pair in the same grant, and nothing is revoked.
+        app.clock.advance(3);
+        let res = refresh(r1.clone()).await;
+        assert_eq!(res.status(), StatusCode::OK, "a retry within the grace period succeeds");
+        let retried: Value = res.json().await.expect("json");
+        let r3 = retried["refresh_token"].as_str().expect("a new refresh token").to_string();
+        assert!(r3 != r1 && r3 != r2);
+        let res = reqwest::Client::new().get(app.url("/oauth2/userinfo")).bearer_auth(retried["access_token"].as_str().expect("at")).send().await.expect("userinfo");
+        assert_eq!(res.status(), StatusCode::OK, "the retried access token works");
+        let res = reqwest::Client::new().get(app.url("/oauth2/userinfo")).bearer_auth(lost["access_token"].as_str().expect("at")).send().await.expect("userinfo");
+        assert_eq!(res.status(), StatusCode::OK, "the lost response's access token was not revoked");
+        let res = refresh(r3).await;
+        assert_eq!(res.status(), StatusCode::OK, "the retried refresh token rotates");
+        let r4 = res.json::<Value>().await.expect("json")["refresh_token"].as_str().expect("r4").to_string();
+        // Outside the grace period, presenting r1 again is reuse: the whole family dies.
+        app.clock.advance(10);
+        let res = refresh(r1).await;
+        assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
+        for token in [r2, r4] {
+            let res = refresh(token).await;
+            assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant", "the family is revoked");
+        }
+    }
+
+    async fn the_refresh_grace_period_is_configurable(backend: Backend) {
+        let app = spawn_app_with(backend, &[("GATEHOUSE_REFRESH_TOKEN_REUSE_GRACE", "0")]).await;
+        app.create_user("alice@example.com").await;
+        let client = app.create_client().await;
+        let first = app.tokens_for(&client, "openid offline_access", "alice@example.com").await;
+        let r1 = first["refresh_token"].as_str().expect("refresh");
+        let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await;
+        let r2 = res.json::<Value>().await.expect("json")["refresh_token"].as_str().expect("rotated").to_string();
+        let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await;
+        assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant", "no grace: immediate reuse revokes");
+        let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &r2)]).await;
+        assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
     }
 
     async fn refresh_tokens_expire(backend: Backend) {

@@ -63,3 +63,10 @@ pub fn wrong_auth_url(message: &str) -> HttpResponse {
         .insert_header(("WWW-Authenticate", "Bearer"))
         .json(json!({ "error_code": "wrong_auth_url", "user_facing_error": message }))
 }
+
+/// 503 while the database is unreachable (the caller adds `Retry-After`).
+pub fn unavailable() -> HttpResponse {
+    HttpResponse::ServiceUnavailable().json(
+        json!({ "error_code": "temporarily_unavailable", "user_facing_error": "The service is temporarily unavailable; retry shortly" }),
+    )
+}

@@ -2,7 +2,7 @@
 //! compatible with the PropelAuth SDKs. Every handler takes an `IntegrationKey`; the whole
 //! route table is `table()`, which `configure` registers and the OpenAPI test reads.
 
-mod error;
+pub(crate) mod error;
 mod guard;
 mod input;
 mod keys;
@@ -151,36 +151,44 @@ fn body_too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerR
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, res).map_into_right_body()))
 }
 
-async fn method_not_allowed(_k: guard::IntegrationKey) -> HttpResponse {
+async fn method_not_allowed(_k: guard::IntegrationKey, allow: String) -> HttpResponse {
     HttpResponse::MethodNotAllowed()
+        .insert_header((actix_web::http::header::ALLOW, allow))
         .json(serde_json::json!({ "error_code": "method_not_allowed", "user_facing_error": "Method not allowed on this route" }))
+}
+
+/// A 405 handler naming the methods the path does serve (RFC 9110 §15.5.6).
+fn not_allowed(methods: &[Method]) -> Route {
+    let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+    web::to(move |k: guard::IntegrationKey| method_not_allowed(k, allow.clone()))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(TOKEN_METADATA_PATH)
             .route(web::get().to(misc::token_verification_metadata))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(not_allowed(&[Method::GET])),
     );
-    cfg.service(web::resource(openapi::OPENAPI_PATH).route(web::get().to(openapi::serve)).default_service(web::to(method_not_allowed)));
+    cfg.service(web::resource(openapi::OPENAPI_PATH).route(web::get().to(openapi::serve)).default_service(not_allowed(&[Method::GET])));
     // One resource per path, in the table's order, holding every method of that path. Batch
     // calls (500 emails) and large metadata outgrow the pages' 64 KiB body limit; an oversized
     // body still gets a JSON answer, as every backend API error does.
     let mut scope = web::scope(BACKEND_PREFIX)
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, body_too_large));
-    let mut resources: Vec<(&'static str, Resource)> = Vec::new();
+    let mut resources: Vec<(&'static str, Resource, Vec<Method>)> = Vec::new();
     for e in table() {
-        match resources.iter_mut().find(|(p, _)| *p == e.path) {
-            Some((_, r)) => {
+        match resources.iter_mut().find(|(p, _, _)| *p == e.path) {
+            Some((_, r, methods)) => {
                 let taken = std::mem::replace(r, web::resource(e.path));
                 *r = taken.route(e.route);
+                methods.push(e.method);
             }
-            None => resources.push((e.path, web::resource(e.path).route(e.route))),
+            None => resources.push((e.path, web::resource(e.path).route(e.route), vec![e.method])),
         }
     }
-    for (_, r) in resources {
-        scope = scope.service(r.default_service(web::to(method_not_allowed)));
+    for (_, r, methods) in resources {
+        scope = scope.service(r.default_service(not_allowed(&methods)));
     }
     cfg.service(scope.default_service(web::to(misc::unknown_route)));
 }

@@ -106,6 +106,18 @@ fn obj(props: &[(&str, Value)]) -> Value {
     json!({ "type": "object", "properties": p })
 }
 
+/// `schema` with these properties required (as the server requires them).
+fn req(mut schema: Value, names: &[&str]) -> Value {
+    schema["required"] = json!(names);
+    schema
+}
+/// A string that may not be empty.
+fn s1() -> Value {
+    json!({ "type": "string", "minLength": 1 })
+}
+fn email() -> Value {
+    json!({ "type": "string", "format": "email", "minLength": 3, "maxLength": 254 })
+}
 fn s() -> Value {
     json!({ "type": "string" })
 }
@@ -176,8 +188,11 @@ fn schemas() -> Value {
         ("org_id", ns()),
         ("display_name", ns()),
     ]);
-    let create_key = obj(&[("org_id", s()), ("user_id", s()), ("expires_at_seconds", i()), ("metadata", o()), ("display_name", s())]);
-    let membership = obj(&[("user_id", s()), ("org_id", s()), ("role", s()), ("additional_roles", arr(s()))]);
+    // A key belongs to a user, an org, or both.
+    let mut create_key = obj(&[("org_id", s1()), ("user_id", s1()), ("expires_at_seconds", i()), ("metadata", o()), ("display_name", s())]);
+    create_key["anyOf"] = json!([{ "required": ["user_id"] }, { "required": ["org_id"] }]);
+    let membership =
+        req(obj(&[("user_id", s1()), ("org_id", s1()), ("role", s1()), ("additional_roles", arr(s()))]), &["user_id", "org_id", "role"]);
     let mut all = Map::new();
     if let Value::Object(m) = json!({
         "Any": {},
@@ -189,16 +204,16 @@ fn schemas() -> Value {
         "UserMetadataList": arr(r("UserMetadata")),
         "OrgMemberInfo": member,
         "UsersPage": page("users", "total_users", "UserMetadata"),
-        "BatchUserIds": obj(&[("user_ids", arr(s()))]),
-        "BatchEmails": obj(&[("emails", arr(s()))]),
-        "BatchUsernames": obj(&[("usernames", arr(s()))]),
+        "BatchUserIds": req(obj(&[("user_ids", arr(s()))]), &["user_ids"]),
+        "BatchEmails": req(obj(&[("emails", arr(s()))]), &["emails"]),
+        "BatchUsernames": req(obj(&[("usernames", arr(s()))]), &["usernames"]),
     }) {
         all.extend(m);
     }
     if let Value::Object(m) = json!({
-        "CreateUser": obj(&[("email", s()), ("email_confirmed", b()), ("send_email_to_confirm_email_address", b()),
+        "CreateUser": req(obj(&[("email", email()), ("email_confirmed", b()), ("send_email_to_confirm_email_address", b()),
             ("ask_user_to_update_password_on_login", b()), ("password", s()), ("username", s()), ("first_name", s()),
-            ("last_name", s()), ("properties", o()), ("ignore_domain_restrictions", b())]),
+            ("last_name", s()), ("properties", o()), ("ignore_domain_restrictions", b())]), &["email"]),
         "CreatedUser": obj(&[("user_id", s())]),
         "UpdateUserMetadata": obj(&[("username", s()), ("first_name", s()), ("last_name", s()), ("metadata", o()),
             ("properties", o()), ("picture_url", s()), ("update_password_required", b()), ("legacy_user_id", s())]),
@@ -206,8 +221,8 @@ fn schemas() -> Value {
         "UpdateUserPassword": obj(&[("password", s()), ("ask_user_to_update_password_on_login", b())]),
         "SignupQueryParameters": obj(&[("user_signup_query_parameters", o())]),
         "MfaMethods": obj(&[("mfa_setup", json!({ "type": ["object", "null"] }))]),
-        "UserId": obj(&[("user_id", s())]),
-        "InviteUser": obj(&[("email", s()), ("org_id", s()), ("role", s()), ("additional_roles", arr(s()))]),
+        "UserId": req(obj(&[("user_id", s1())]), &["user_id"]),
+        "InviteUser": req(obj(&[("email", email()), ("org_id", s1()), ("role", s1()), ("additional_roles", arr(s()))]), &["email", "org_id", "role"]),
     }) {
         all.extend(m);
     }
@@ -221,8 +236,8 @@ fn schemas() -> Value {
         "Org": obj(&[("org_id", s()), ("name", s()), ("max_users", json!({ "type": ["integer", "null"] })), ("is_saml_configured", b()),
             ("legacy_org_id", ns()), ("metadata", o()), ("custom_role_mapping_name", ns()), ("created_at", i())]),
         "OrgsPage": page("orgs", "total_orgs", "Org"),
-        "CreateOrg": obj(&[("name", s()), ("enable_auto_joining_by_domain", b()), ("members_must_have_matching_domain", b()),
-            ("domain", s()), ("max_users", i()), ("legacy_org_id", s()), ("custom_role_mapping_name", s())]),
+        "CreateOrg": req(obj(&[("name", json!({ "type": "string", "minLength": 1, "maxLength": 100 })), ("enable_auto_joining_by_domain", b()), ("members_must_have_matching_domain", b()),
+            ("domain", s()), ("max_users", i()), ("legacy_org_id", s()), ("custom_role_mapping_name", s())]), &["name"]),
         "CreatedOrg": obj(&[("org_id", s()), ("name", s())]),
     }) {
         all.extend(m);
@@ -235,25 +250,25 @@ fn schemas() -> Value {
         "PendingInvite": obj(&[("invitee_email", s()), ("org_id", s()), ("org_name", s()), ("role_in_org", s()),
             ("additional_roles_in_org", arr(s())), ("created_at", i()), ("expires_at", i()), ("inviter_email", ns()), ("inviter_user_id", ns())]),
         "InvitesPage": page("invites", "total_invites", "PendingInvite"),
-        "RevokeInvite": obj(&[("org_id", s()), ("invitee_email", s())]),
-        "CreateMagicLink": obj(&[("email", s()), ("redirect_to_url", s()), ("expires_in_hours", i()),
+        "RevokeInvite": req(obj(&[("org_id", s1()), ("invitee_email", email())]), &["org_id", "invitee_email"]),
+        "CreateMagicLink": req(obj(&[("email", email()), ("redirect_to_url", s()), ("expires_in_hours", i()),
             ("create_new_user_if_one_doesnt_exist", b()), ("user_signup_query_parameters", o()), ("expire_after_first_use", b()),
-            ("requires_interstitial", b())]),
+            ("requires_interstitial", b())]), &["email"]),
         "MagicLink": obj(&[("url", s())]),
     }) {
         all.extend(m);
     }
     if let Value::Object(m) = json!({
-        "CreateAccessToken": obj(&[("user_id", s()), ("duration_in_minutes", i()), ("active_org_id", s())]),
+        "CreateAccessToken": req(obj(&[("user_id", s1()), ("duration_in_minutes", json!({ "type": "integer", "minimum": 1 })), ("active_org_id", s())]), &["user_id", "duration_in_minutes"]),
         "AccessToken": obj(&[("access_token", s())]),
-        "MigrateUser": obj(&[("email", s()), ("email_confirmed", b()), ("existing_user_id", ns()), ("existing_password_hash", ns()),
+        "MigrateUser": req(obj(&[("email", email()), ("email_confirmed", b()), ("existing_user_id", ns()), ("existing_password_hash", ns()),
             ("existing_mfa_base32_encoded_secret", ns()), ("update_password_required", b()), ("enabled", json!({ "type": ["boolean", "null"] })),
-            ("first_name", ns()), ("last_name", ns()), ("username", ns()), ("picture_url", ns()), ("properties", o())]),
-        "MigratePassword": obj(&[("user_id", s()), ("password_hash", s())]),
+            ("first_name", ns()), ("last_name", ns()), ("username", ns()), ("picture_url", ns()), ("properties", o())]), &["email"]),
+        "MigratePassword": req(obj(&[("user_id", s1()), ("password_hash", s1())]), &["user_id", "password_hash"]),
         "ApiKeyFull": key,
         "ApiKeysPage": page("api_keys", "total_api_keys", "ApiKeyFull"),
         "ApiKeyUsage": obj(&[("count", i())]),
-        "ValidateApiKey": obj(&[("api_key_token", s())]),
+        "ValidateApiKey": req(obj(&[("api_key_token", s1())]), &["api_key_token"]),
         "ApiKeyValidation": obj(&[("metadata", o()), ("user", json!({ "oneOf": [r("UserMetadata"), { "type": "null" }] })),
             ("org", json!({ "type": ["object", "null"] })), ("user_in_org", json!({ "oneOf": [r("OrgMemberInfo"), { "type": "null" }] }))]),
     }) {
@@ -261,8 +276,8 @@ fn schemas() -> Value {
     }
     if let Value::Object(m) = json!({
         "CreateApiKey": create_key,
-        "ImportApiKey": obj(&[("imported_api_key", s()), ("org_id", s()), ("user_id", s()), ("expires_at_seconds", i()),
-            ("metadata", o()), ("display_name", s())]),
+        "ImportApiKey": req(obj(&[("imported_api_key", json!({ "type": "string", "minLength": 16, "maxLength": 512 })), ("org_id", s()), ("user_id", s()), ("expires_at_seconds", i()),
+            ("metadata", o()), ("display_name", s())]), &["imported_api_key"]),
         "ImportedApiKey": obj(&[("api_key_id", s())]),
         "ApiKeyNew": obj(&[("api_key_id", s()), ("api_key_token", s())]),
         "UpdateApiKey": obj(&[("expires_at_seconds", i()), ("metadata", o()), ("set_to_never_expire", b())]),
@@ -302,8 +317,21 @@ pub fn document() -> Value {
         if *path != OPENAPI_PATH {
             op["security"] = json!([{ "integrationKey": [] }]);
         }
+        if *tag == "not offered" {
+            op["description"] = json!("Not offered by Gatehouse: always answers 400 with `error_code: feature_gated`.");
+        }
+        if *path == p!("/access_token") {
+            op["responses"]["403"] = error_response("The user does not exist (`error_code: user_not_found`)");
+        }
+        if *path == p!("/end_user_api_keys/usage") {
+            op["parameters"] = json!([{ "name": "date", "in": "query", "required": true,
+                "schema": { "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9])$" } }]);
+        }
         if !body.is_empty() {
-            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": r(body) } } });
+            // A body is required when its schema requires a field (the server answers `required`).
+            let schema = &schemas()[*body];
+            let required = schema.get("required").is_some() || schema.get("anyOf").is_some();
+            op["requestBody"] = json!({ "required": required, "content": { "application/json": { "schema": r(body) } } });
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;

@@ -126,7 +126,9 @@ pub async fn finish_login(req: &HttpRequest, state: &AppState, a: &AdminSettings
             }
             let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
             let pending = cookies::removal(&state.settings, cookies::MFA_PENDING);
-            render::redirect(&cont.target(a), StatusCode::SEE_OTHER, vec![session, pending])
+            let device = crate::auth::abuse::device_cookie(state, &new.session.user_id);
+            let device = cookies::build(&state.settings, cookies::DEVICE, device, Some(crate::auth::abuse::DEVICE_COOKIE_DAYS * 24 * 3600));
+            render::redirect(&cont.target(a), StatusCode::SEE_OTHER, vec![session, pending, device])
         }
         LoginStep::Challenge(t) => {
             let c = cookies::build(&state.settings, cookies::MFA_PENDING, t.0, Some(600));

@@ -1,5 +1,5 @@
 use super::super::gate::CsrfForm;
-use super::super::{csrf, render};
+use super::super::{cookies, csrf, render};
 use super::hosted::{self, Look};
 use super::{current_session, internal_error};
 use crate::admin_settings::SignupPolicy;
@@ -110,7 +110,8 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm
     let request_id = form.request.as_deref().filter(|r| !r.is_empty());
     let return_to = safe_return_to(form.return_to.as_deref());
     let ip = hosted::client_ip(&req);
-    let user = match account::password_login(&state, &a, &form.email, &form.password, ip.as_deref()).await {
+    let device = cookies::read(&req, &state.settings, cookies::DEVICE);
+    let user = match account::password_login(&state, &a, &form.email, &form.password, ip.as_deref(), device.as_deref()).await {
         Ok(u) => u,
         Err(e) => {
             let (status, message) = match e {
