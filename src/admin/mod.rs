@@ -3,3 +3,7 @@
 
 pub mod chart;
 pub mod overview;
+
+// admin/clients: OAuth clients (shared with `gatehouse client …`).
+pub mod client_snippets;
+pub mod clients;

@@ -4,6 +4,7 @@ mod helpers;
 
 mod abuse;
 mod admin;
+mod admin_clients;
 mod account;
 mod authorize;
 mod backend_api;
