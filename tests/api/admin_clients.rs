@@ -387,8 +387,16 @@ both_backends! {
             let out = gatehouse(&url, &dir, &args, None);
             let help = String::from_utf8_lossy(&out.stdout).to_string();
             assert!(out.status.success(), "{args:?}");
-            for line in help.lines().filter(|l| l.trim_start().starts_with("--") && !l.contains("--help") && !l.contains("--config")) {
-                assert!(line.trim().contains("  "), "{args:?}: flag without a description: {line}");
+            let lines: Vec<&str> = help.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let flag = line.trim_start();
+                if !flag.starts_with('-') || flag.starts_with("-h") || flag.contains("--config") {
+                    continue;
+                }
+                // The description follows on the same line, or on the next (long help layout).
+                let next = lines.get(i + 1).map(|l| l.trim()).unwrap_or("");
+                let described = flag.contains("  ") || (!next.is_empty() && !next.starts_with('-'));
+                assert!(described, "{args:?}: flag without a description: {line}");
             }
         }
         // Audited as the CLI, without secrets.
