@@ -73,7 +73,9 @@ fn streamlit(input: &SnippetInput<'_>) -> Snippet {
 
 fn authlib(input: &SnippetInput<'_>) -> Snippet {
     let c = input.client;
-    let mut text = String::from("from authlib.integrations.starlette_client import OAuth\n\noauth = OAuth()\noauth.register(\n    name=\"gatehouse\",\n");
+    let mut text = String::from(
+        "from authlib.integrations.starlette_client import OAuth\n\noauth = OAuth()\noauth.register(\n    name=\"gatehouse\",\n",
+    );
     text.push_str(&format!("    server_metadata_url={},\n", quoted(&metadata_url(input.issuer))));
     text.push_str(&format!("    client_id={},\n", quoted(&c.id)));
     if c.is_public {
@@ -93,12 +95,7 @@ fn authlib(input: &SnippetInput<'_>) -> Snippet {
 
 fn generic(input: &SnippetInput<'_>) -> Snippet {
     let c = input.client;
-    let mut text = format!(
-        "Issuer:        {}\nMetadata URL:  {}\nClient ID:     {}\n",
-        input.issuer,
-        metadata_url(input.issuer),
-        c.id
-    );
+    let mut text = format!("Issuer:        {}\nMetadata URL:  {}\nClient ID:     {}\n", input.issuer, metadata_url(input.issuer), c.id);
     if c.is_public {
         text.push_str("Client secret: none (public client; PKCE with S256 is required)\n");
     } else {

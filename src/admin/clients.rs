@@ -201,7 +201,12 @@ pub async fn update(state: &AppState, actor: Actor<'_>, client_id: &str, input: 
 }
 
 /// A new secret (returned once); the old one works until `grace` has passed.
-pub async fn rotate_secret(state: &AppState, actor: Actor<'_>, client_id: &str, grace: Grace) -> Result<(ClientRow, String), AdminClientError> {
+pub async fn rotate_secret(
+    state: &AppState,
+    actor: Actor<'_>,
+    client_id: &str,
+    grace: Grace,
+) -> Result<(ClientRow, String), AdminClientError> {
     let client = get(state, client_id).await?;
     let Some(old_hash) = client.secret_hash.as_deref() else {
         return Err(AdminClientError::Refused("a public client has no secret to rotate"));

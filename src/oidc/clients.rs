@@ -1,8 +1,8 @@
 //! OAuth client registration, redirect URI rules (contract §8) and client authentication.
 
 use super::error::OAuthError;
-use crate::clock::Clock;
 use super::registration;
+use crate::clock::Clock;
 use crate::crypto;
 use crate::settings::Settings;
 use crate::store::{ClientRow, Store, StoreError};

@@ -113,13 +113,7 @@ pub fn format_duration(secs: i64) -> String {
     format!("{secs}s")
 }
 
-fn lifetime(
-    errors: &mut FieldErrors,
-    field: &'static str,
-    text: &str,
-    (min, max): (i64, i64),
-    default: i64,
-) -> Option<i64> {
+fn lifetime(errors: &mut FieldErrors, field: &'static str, text: &str, (min, max): (i64, i64), default: i64) -> Option<i64> {
     if text.trim().is_empty() {
         return None;
     }
@@ -131,8 +125,13 @@ fn lifetime(
             None
         }
         None => {
-            errors.add(field, format!("Enter a duration such as 900, 15m, 1h or 30d ({range}), or leave it empty for the default ({})."
-                , format_duration(default)));
+            errors.add(
+                field,
+                format!(
+                    "Enter a duration such as 900, 15m, 1h or 30d ({range}), or leave it empty for the default ({}).",
+                    format_duration(default)
+                ),
+            );
             None
         }
     }
@@ -240,8 +239,13 @@ pub fn validate(input: &ClientInput, limits: Lifetimes) -> Result<ValidClient, F
     } else if has("refresh_token") && !has("authorization_code") {
         errors.add("grant_types", "refresh_token needs authorization_code (refresh tokens come from a user's sign-in).");
     }
-    let access_token_ttl =
-        lifetime(&mut errors, "access_token_lifetime", &input.access_token_lifetime, (MIN_ACCESS_TTL, limits.access_max), limits.access_default);
+    let access_token_ttl = lifetime(
+        &mut errors,
+        "access_token_lifetime",
+        &input.access_token_lifetime,
+        (MIN_ACCESS_TTL, limits.access_max),
+        limits.access_default,
+    );
     let refresh_token_ttl = lifetime(
         &mut errors,
         "refresh_token_lifetime",

@@ -235,14 +235,26 @@ pub async fn create(admin: RecentAdmin, req: HttpRequest, state: web::Data<AppSt
     }
 }
 
-pub async fn show(admin: Admin, req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>, q: web::Query<DoneQuery>) -> HttpResponse {
+pub async fn show(
+    admin: Admin,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<DoneQuery>,
+) -> HttpResponse {
     match service::get(&state, &path).await {
         Ok(client) => client_page(&req, &state, &admin, &client, Extra::flash(q.done.as_deref())),
         Err(e) => refused(&admin, &e),
     }
 }
 
-pub async fn update(admin: Admin, req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>, form: CsrfForm<ClientFields>) -> HttpResponse {
+pub async fn update(
+    admin: Admin,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: CsrfForm<ClientFields>,
+) -> HttpResponse {
     let input = form.0.input();
     match service::update(&state, actor(&admin), &path, &input).await {
         Ok(c) => view::done(&format!("/admin/clients/{}", c.id), "saved"),
@@ -264,7 +276,13 @@ pub struct RotateFields {
     grace: String,
 }
 
-pub async fn rotate(admin: RecentAdmin, req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>, form: CsrfForm<RotateFields>) -> HttpResponse {
+pub async fn rotate(
+    admin: RecentAdmin,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: CsrfForm<RotateFields>,
+) -> HttpResponse {
     let Some(grace) = Grace::parse(&form.0.grace) else {
         return refused(&admin, &AdminClientError::Refused("choose when the old secret stops working"));
     };
