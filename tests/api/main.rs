@@ -3,9 +3,9 @@
 mod helpers;
 
 mod abuse;
-mod account;
 mod admin;
 mod admin_clients;
+mod account;
 mod authorize;
 mod backend_api;
 mod backend_api_snapshots;
