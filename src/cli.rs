@@ -4,7 +4,7 @@
 use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::startup::{self, Application};
-use crate::{auth, oidc, orgs, users};
+use crate::{auth, orgs, users};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
@@ -32,9 +32,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage OAuth clients.
+    /// Manage OAuth clients: create, list, show, update, rotate-secret, delete.
     #[command(subcommand)]
-    Client(ClientCommand),
+    Client(crate::cli_clients::ClientCommand),
     /// Manage integration API keys for the backend API.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
@@ -139,34 +139,6 @@ impl std::fmt::Debug for UserCreate {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum ClientCommand {
-    Create(ClientCreate),
-}
-
-#[derive(Args, Debug)]
-pub struct ClientCreate {
-    #[arg(long)]
-    name: String,
-    /// Exact redirect URI; end it with `?*` to allow any query on that path.
-    #[arg(long = "redirect-uri", required = true)]
-    redirect_uris: Vec<String>,
-    #[arg(long = "post-logout-redirect-uri")]
-    post_logout_redirect_uris: Vec<String>,
-    /// A public client (no secret; PKCE required).
-    #[arg(long)]
-    public: bool,
-    /// Show a consent screen before the first login.
-    #[arg(long)]
-    require_consent: bool,
-    /// Development client: allow http:// redirect URIs on any host.
-    #[arg(long)]
-    dev: bool,
-    /// A scope the client may ask for with the client_credentials grant (repeatable).
-    #[arg(long = "client-credentials-scope")]
-    client_credentials_scopes: Vec<String>,
-}
-
-#[derive(Subcommand, Debug)]
 pub enum ApiKeyCommand {
     /// Create a key; it is printed once and stored only as a hash.
     Create {
@@ -268,26 +240,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Client(ClientCommand::Create(args)) => {
-            let store = startup::open_store(&settings).await?;
-            let input = oidc::clients::NewClient {
-                name: args.name,
-                redirect_uris: args.redirect_uris,
-                post_logout_redirect_uris: args.post_logout_redirect_uris,
-                public: args.public,
-                require_consent: args.require_consent,
-                dev: args.dev,
-                client_credentials_scopes: args.client_credentials_scopes,
-            };
-            let same_name = store.client_ids_named(input.name.trim()).await?;
-            let created = oidc::clients::create(&store, &Clock::system(), input).await?;
-            warn_duplicate_name("client", "client_id", &same_name);
-            match created.client_secret {
-                Some(secret) => print(json!({ "client_id": created.client_id, "client_secret": secret })),
-                None => print(json!({ "client_id": created.client_id })),
-            }
-            Ok(())
-        }
+        Command::Client(cmd) => crate::cli_clients::run(settings, cmd).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => {
             let store = startup::open_store(&settings).await?;
             if name.trim().is_empty() {
@@ -330,7 +283,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// Names may repeat; the operator is told on stderr (stdout stays one JSON object).
-fn warn_duplicate_name(what: &str, id_field: &str, existing: &[String]) {
+pub(crate) fn warn_duplicate_name(what: &str, id_field: &str, existing: &[String]) {
     if !existing.is_empty() {
         eprintln!(
             "warning: another {what} already has this name ({id_field} {}); both are kept: tell them apart by {id_field}",

@@ -9,6 +9,7 @@ pub mod admin_settings;
 pub mod auth;
 pub mod backend_api;
 pub mod cli;
+pub mod cli_clients;
 pub mod clock;
 pub mod crypto;
 pub mod email;

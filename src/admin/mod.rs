@@ -4,3 +4,7 @@
 pub mod chart;
 pub mod overview;
 pub mod setup;
+
+// admin/clients: OAuth clients (shared with `gatehouse client …`).
+pub mod client_snippets;
+pub mod clients;

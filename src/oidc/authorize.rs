@@ -131,11 +131,18 @@ pub async fn start(state: &AppState, params: &[(String, String)], session: Optio
     }
 }
 
+fn disabled() -> OAuthError {
+    OAuthError::new(ErrorCode::UnauthorizedClient, "this application has been disabled by the administrator")
+}
+
 /// Finds the client and checks the redirect URI against its registration.
 async fn trusted_target(state: &AppState, params: &[(String, String)]) -> Result<(ClientRow, String), OAuthError> {
     let client_id = get(params, "client_id").ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
     let client =
         state.store.client_by_id(client_id).await?.ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
+    if !client.enabled {
+        return Err(disabled());
+    }
     let redirect_uri = get(params, "redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
     if !client.accepts_redirect_uri(redirect_uri) {
         if let Some(param) = super::clients::injected_response_param(redirect_uri) {
@@ -163,6 +170,9 @@ fn validate(
     }
     match get(params, "response_type") {
         None => return Err(OAuthError::invalid_request("response_type is missing")),
+        Some("code") if !client.allows_grant("authorization_code") => {
+            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client is not allowed to sign users in (authorization_code)"));
+        }
         Some("code") => {}
         Some(other) => {
             return Err(OAuthError::new(ErrorCode::UnsupportedResponseType, format!("response_type `{other}` is not supported; use code")));
@@ -263,6 +273,9 @@ pub async fn load_parked(state: &AppState, request_id: &str) -> Result<Option<(A
     let Some(client) = state.store.client_by_id(&req.client_id).await? else {
         return Ok(None);
     };
+    if !client.enabled {
+        return Err(disabled());
+    }
     Ok(Some((row, req, client)))
 }
 

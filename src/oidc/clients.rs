@@ -1,8 +1,10 @@
 //! OAuth client registration, redirect URI rules (contract §8) and client authentication.
 
 use super::error::OAuthError;
+use super::registration;
 use crate::clock::Clock;
 use crate::crypto;
+use crate::settings::Settings;
 use crate::store::{ClientRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -111,47 +113,25 @@ pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     }
 }
 
+/// Registers a client with the default grant types and the instance's token lifetimes (the
+/// admin service, `crate::admin::clients`, takes every setting and audits).
 pub async fn create(store: &Store, clock: &Clock, input: NewClient) -> Result<CreatedClient, ClientError> {
-    let name = input.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(ClientError::Invalid("the client name must be 1 to 200 characters".into()));
-    }
-    if input.redirect_uris.is_empty() {
-        return Err(ClientError::Invalid("at least one --redirect-uri is required".into()));
-    }
-    for uri in &input.redirect_uris {
-        validate_registered_uri(uri, input.dev).map_err(ClientError::Invalid)?;
-    }
-    for uri in &input.post_logout_redirect_uris {
-        if uri.ends_with("?*") {
-            return Err(ClientError::Invalid(format!("`{uri}`: post-logout redirect URIs must match exactly, no `?*`")));
-        }
-        validate_registered_uri(uri, input.dev).map_err(ClientError::Invalid)?;
-    }
-    for s in &input.client_credentials_scopes {
-        if !super::scope::valid_custom_scope(s) {
-            return Err(ClientError::Invalid(format!(
-                "`{s}` is not a valid scope: 1 to 100 printable ASCII characters, no spaces or quotes"
-            )));
-        }
-    }
-    let client_id = crypto::random_token(18);
-    let secret = (!input.public).then(crypto::random_secret);
-    store
-        .insert_client(&ClientRow {
-            id: client_id.clone(),
-            name: name.to_string(),
-            secret_hash: secret.as_deref().map(crypto::sha256_hex),
-            is_public: input.public,
-            require_consent: input.require_consent,
-            allow_dev_http: input.dev,
-            redirect_uris: serde_json::to_string(&input.redirect_uris).unwrap_or_else(|_| "[]".into()),
-            post_logout_redirect_uris: serde_json::to_string(&input.post_logout_redirect_uris).unwrap_or_else(|_| "[]".into()),
-            created_at: clock.now(),
-            client_credentials_scopes: super::scope::join(&input.client_credentials_scopes),
-        })
-        .await?;
-    Ok(CreatedClient { client_id, client_secret: secret })
+    let input = registration::ClientInput {
+        grant_types: registration::default_grant_types(input.public),
+        name: input.name,
+        redirect_uris: input.redirect_uris,
+        post_logout_redirect_uris: input.post_logout_redirect_uris,
+        public: input.public,
+        dev: input.dev,
+        require_consent: input.require_consent,
+        client_credentials_scopes: input.client_credentials_scopes,
+        ..Default::default()
+    };
+    let unbounded = registration::Lifetimes { access_default: 0, access_max: i64::MAX, refresh_default: 0 };
+    let valid = registration::validate(&input, unbounded).map_err(|e| ClientError::Invalid(e.to_string()))?;
+    let (row, secret) = registration::new_row(&valid, clock.now());
+    store.insert_client(&row).await?;
+    Ok(CreatedClient { client_id: row.id, client_secret: secret })
 }
 
 impl ClientRow {
@@ -166,6 +146,36 @@ impl ClientRow {
     /// Whether the client_credentials grant may carry `scope`.
     pub fn allows_client_scope(&self, scope: &str) -> bool {
         super::scope::has(&self.client_credentials_scopes, scope)
+    }
+
+    pub fn grant_type_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.grant_types).unwrap_or_default()
+    }
+
+    /// Whether the admin allowed this client `grant_type`.
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_type_list().iter().any(|g| g == grant_type)
+    }
+
+    /// This client's access-token lifetime, never beyond the instance's longest JWT
+    /// lifetime (how long a retired signing key stays published).
+    pub fn access_ttl(&self, settings: &Settings) -> i64 {
+        self.access_token_ttl.map_or(settings.tokens.access_token_ttl, |t| t.min(settings.max_jwt_lifetime()))
+    }
+
+    pub fn refresh_ttl(&self, settings: &Settings) -> i64 {
+        self.refresh_token_ttl.unwrap_or(settings.tokens.refresh_token_ttl)
+    }
+
+    /// The current secret, or the previous one while its grace period lasts.
+    fn secret_matches(&self, secret: &str, now: i64) -> bool {
+        let presented = crypto::sha256_hex(secret);
+        let current = self.secret_hash.as_deref().is_some_and(|h| crypto::constant_time_eq(presented.as_bytes(), h.as_bytes()));
+        let previous = match (&self.previous_secret_hash, self.previous_secret_expires_at) {
+            (Some(h), Some(until)) if until > now => crypto::constant_time_eq(presented.as_bytes(), h.as_bytes()),
+            _ => false,
+        };
+        current | previous
     }
 
     pub fn accepts_redirect_uri(&self, requested: &str) -> bool {
@@ -209,8 +219,9 @@ pub struct ClientAuthError {
     pub used_basic: bool,
 }
 
-/// client_secret_basic, client_secret_post or none (public clients only).
-pub async fn authenticate(store: &Store, creds: &PresentedCredentials) -> Result<AuthenticatedClient, ClientAuthError> {
+/// client_secret_basic, client_secret_post or none (public clients only). After a rotation
+/// the previous secret is accepted until its grace period ends; a disabled client is refused.
+pub async fn authenticate(store: &Store, clock: &Clock, creds: &PresentedCredentials) -> Result<AuthenticatedClient, ClientAuthError> {
     let used_basic = creds.basic.is_some();
     let fail = |msg: &str| ClientAuthError { error: OAuthError::invalid_client(msg), used_basic };
     if creds.basic.is_some() && creds.body_client_secret.is_some() {
@@ -235,9 +246,9 @@ pub async fn authenticate(store: &Store, creds: &PresentedCredentials) -> Result
         Ok(None) => return Err(fail("unknown client or bad credentials")),
         Err(e) => return Err(ClientAuthError { error: OAuthError::server(&e), used_basic }),
     };
-    match (&client.secret_hash, secret) {
-        (Some(hash), Some(secret)) => {
-            if crypto::constant_time_eq(crypto::sha256_hex(&secret).as_bytes(), hash.as_bytes()) {
+    let authenticated = match (&client.secret_hash, secret) {
+        (Some(_), Some(secret)) => {
+            if client.secret_matches(&secret, clock.now()) {
                 Ok(AuthenticatedClient { client, method })
             } else {
                 Err(fail("unknown client or bad credentials"))
@@ -246,7 +257,11 @@ pub async fn authenticate(store: &Store, creds: &PresentedCredentials) -> Result
         (Some(_), None) => Err(fail("this client must authenticate with its secret")),
         (None, None) => Ok(AuthenticatedClient { client, method: "none" }),
         (None, Some(_)) => Err(fail("this is a public client; it has no secret")),
+    }?;
+    if !authenticated.client.enabled {
+        return Err(fail("this client is disabled"));
     }
+    Ok(authenticated)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::scope;
 use super::tokens::{self, IdTokenInput, OrgClaims};
 use crate::crypto;
 use crate::state::AppState;
-use crate::store::{GrantRow, IssuedTokens, RefreshTokenRow, UserRow};
+use crate::store::{ClientRow, GrantRow, IssuedTokens, RefreshTokenRow, UserRow};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -33,6 +33,11 @@ pub async fn exchange(state: &AppState, client: &AuthenticatedClient, params: &[
     if let Some(k) = super::repeated_param(params) {
         return Err(OAuthError::invalid_request(format!("parameter `{k}` is repeated")));
     }
+    if let Some(g @ ("authorization_code" | "refresh_token" | "client_credentials")) = get(params, "grant_type")
+        && !client.client.allows_grant(g)
+    {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, format!("this client is not allowed the {g} grant")));
+    }
     match get(params, "grant_type") {
         Some("authorization_code") => authorization_code(state, client, params).await,
         Some("refresh_token") => refresh_token(state, client, params).await,
@@ -53,6 +58,7 @@ async fn live_user(state: &AppState, grant: &GrantRow) -> Result<UserRow, OAuthE
 /// Mints the access token (and ID token, refresh token) for a user grant.
 async fn issue_for_user(
     state: &AppState,
+    client: &ClientRow,
     grant: &GrantRow,
     user: &UserRow,
     nonce: Option<&str>,
@@ -68,7 +74,8 @@ async fn issue_for_user(
         ),
         None => OrgClaims::All(&orgs),
     };
-    let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method, org_claims)?;
+    let access_ttl = client.access_ttl(&state.settings);
+    let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method, org_claims, access_ttl)?;
     let id_token = if scope::has(&grant.scope, "openid") {
         Some(tokens::id_token(
             state,
@@ -85,6 +92,7 @@ async fn issue_for_user(
     } else {
         None
     };
+    let with_refresh = with_refresh && client.allows_grant("refresh_token");
     let refresh = (with_refresh && scope::has(&grant.scope, "offline_access")).then(|| {
         let token = crypto::random_secret();
         let now = state.clock.now();
@@ -92,7 +100,7 @@ async fn issue_for_user(
             token_hash: crypto::sha256_hex(&token),
             grant_id: grant.id.clone(),
             created_at: now,
-            expires_at: now + state.settings.tokens.refresh_token_ttl,
+            expires_at: now + client.refresh_ttl(&state.settings),
             rotated_at: None,
         };
         (token, row)
@@ -111,7 +119,7 @@ async fn issue_for_user(
     Ok(TokenResponse {
         access_token: access.token,
         token_type: "Bearer",
-        expires_in: state.settings.tokens.access_token_ttl,
+        expires_in: access_ttl,
         scope: grant.scope.clone(),
         id_token,
         refresh_token,
@@ -161,7 +169,7 @@ async fn authorization_code(
         return Err(OAuthError::invalid_grant("the grant has been revoked"));
     }
     let user = live_user(state, &grant).await?;
-    issue_for_user(state, &grant, &user, row.nonce.as_deref(), true).await
+    issue_for_user(state, &client.client, &grant, &user, row.nonce.as_deref(), true).await
 }
 
 async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {
@@ -214,7 +222,7 @@ async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &
         }
     }
     let user = live_user(state, &grant).await?;
-    issue_for_user(state, &grant, &user, None, true).await
+    issue_for_user(state, &client.client, &grant, &user, None, true).await
 }
 
 async fn client_credentials(
@@ -252,7 +260,8 @@ async fn client_credentials(
         created_at: now,
         revoked_at: None,
     };
-    let access = tokens::client_access_token(state, &client.client.id, &scope)?;
+    let access_ttl = client.client.access_ttl(&state.settings);
+    let access = tokens::client_access_token(state, &client.client.id, &scope, access_ttl)?;
     state
         .store
         .record_issued_tokens(&IssuedTokens {
@@ -266,7 +275,7 @@ async fn client_credentials(
     Ok(TokenResponse {
         access_token: access.token,
         token_type: "Bearer",
-        expires_in: state.settings.tokens.access_token_ttl,
+        expires_in: access_ttl,
         scope,
         id_token: None,
         refresh_token: None,

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod end_session;
 pub mod error;
 pub mod grants;
+pub mod registration;
 pub mod scope;
 pub mod tokens;
 

@@ -35,7 +35,8 @@ pub enum OrgClaims<'a> {
     Active(&'a Value),
 }
 
-/// An access token for a user.
+/// An access token for a user, valid for `ttl` seconds (the client's lifetime).
+#[allow(clippy::too_many_arguments)]
 pub fn user_access_token(
     state: &AppState,
     user: &UserRow,
@@ -43,9 +44,10 @@ pub fn user_access_token(
     scope: &str,
     login_method: &str,
     orgs: OrgClaims<'_>,
+    ttl: i64,
 ) -> Result<AccessToken, KeyError> {
     let now = state.clock.now();
-    let exp = now + state.settings.tokens.access_token_ttl;
+    let exp = now + ttl;
     let jti = uuid::Uuid::new_v4().to_string();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(state.settings.issuer));
@@ -75,9 +77,9 @@ pub fn user_access_token(
 }
 
 /// An access token for a client acting on its own behalf: no user claims.
-pub fn client_access_token(state: &AppState, client_id: &str, scope: &str) -> Result<AccessToken, KeyError> {
+pub fn client_access_token(state: &AppState, client_id: &str, scope: &str, ttl: i64) -> Result<AccessToken, KeyError> {
     let now = state.clock.now();
-    let exp = now + state.settings.tokens.access_token_ttl;
+    let exp = now + ttl;
     let jti = uuid::Uuid::new_v4().to_string();
     let claims = json!({
         "iss": state.settings.issuer, "sub": client_id, "client_id": client_id, "aud": client_id, "scope": scope,

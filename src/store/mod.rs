@@ -31,7 +31,7 @@ mod users;
 pub use account_tokens::AccountTokenRow;
 pub use audit::{AuditRow, Counts};
 pub use backend_orgs::{OrgFilter, OrgOrder};
-pub use clients::ClientRow;
+pub use clients::{ClientRow, SecretRotation};
 pub use end_user_keys::{EndUserKeyRow, KeyFilter, KeyKind};
 pub use error::StoreError;
 pub use files::create_private_dir;

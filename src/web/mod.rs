@@ -18,8 +18,8 @@ mod render;
 mod security_headers;
 mod static_files;
 
-pub use gate::RECENT_AUTH_SECONDS;
 pub use body_deadline::guard as body_deadline;
+pub use gate::RECENT_AUTH_SECONDS;
 pub use metrics::Metrics;
 pub use outage::guard as outage_guard;
 

@@ -157,7 +157,7 @@ async fn authenticated_form(
     }
     let params = forms::parse(body).ok_or_else(|| oauth_json(&OAuthError::invalid_request("the body could not be parsed")))?;
     let creds = credentials(req, &params).map_err(|e| client_error(&e, true))?;
-    let client = clients::authenticate(&state.store, &creds).await.map_err(|e| client_error(&e.error, e.used_basic))?;
+    let client = clients::authenticate(&state.store, &state.clock, &creds).await.map_err(|e| client_error(&e.error, e.used_basic))?;
     Ok((client, params))
 }
 

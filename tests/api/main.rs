@@ -5,6 +5,7 @@ mod helpers;
 mod abuse;
 mod account;
 mod admin;
+mod admin_clients;
 mod authorize;
 mod backend_api;
 mod backend_api_snapshots;

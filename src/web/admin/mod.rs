@@ -3,6 +3,7 @@
 //! CLI, and renders. The route table below is also the list the tests walk, so a route
 //! cannot be added without being checked for its gate.
 
+mod clients;
 mod overview;
 mod view;
 
@@ -37,4 +38,13 @@ macro_rules! admin_routes {
 
 admin_routes! {
     "/admin" => { get overview::page },
+    // admin/clients (keep "new" before "{client_id}")
+    "/admin/clients" => { get clients::list },
+    "/admin/clients/new" => { get clients::new_form, post clients::create },
+    "/admin/clients/{client_id}" => { get clients::show, post clients::update },
+    "/admin/clients/{client_id}/rotate" => { post clients::rotate },
+    "/admin/clients/{client_id}/disable" => { post clients::disable },
+    "/admin/clients/{client_id}/enable" => { post clients::enable },
+    "/admin/clients/{client_id}/delete" => { post clients::delete },
+    // end admin/clients
 }
