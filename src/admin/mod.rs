@@ -3,3 +3,6 @@
 
 pub mod chart;
 pub mod overview;
+// --- admusers: users and orgs ---
+pub mod orgs;
+pub mod users;

@@ -6,7 +6,7 @@ use crate::helpers::*;
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 
-fn gatehouse(database_url: &str, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn gatehouse(database_url: &str, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
     cmd.args(args)
         .env_clear()
@@ -27,7 +27,7 @@ fn gatehouse(database_url: &str, data_dir: &std::path::Path, args: &[&str], stdi
     child.wait_with_output().expect("wait")
 }
 
-fn json_line(out: &Output) -> Value {
+pub fn json_line(out: &Output) -> Value {
     assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout.clone()).expect("utf8");
     assert_eq!(stdout.lines().count(), 1, "exactly one line on stdout: {stdout:?}");

@@ -3,8 +3,8 @@
 mod helpers;
 
 mod abuse;
-mod admin;
 mod account;
+mod admin;
 mod authorize;
 mod backend_api;
 mod backend_api_snapshots;
@@ -19,3 +19,6 @@ mod pages;
 mod replicas;
 mod token;
 mod userinfo_revoke_introspect;
+// --- admusers ---
+mod admin_orgs;
+mod admin_users;
