@@ -9,6 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
 
+// --- admusers: user and org lifecycle commands ---
+mod people;
+
 #[derive(Parser, Debug)]
 #[command(name = "gatehouse", version, about = "Self-hosted OpenID Connect identity provider")]
 pub struct Cli {
@@ -69,6 +72,9 @@ fn settings_help() -> String {
 
 #[derive(Subcommand, Debug)]
 pub enum OrgCommand {
+    // --- admusers ---
+    #[command(flatten)]
+    Lifecycle(people::OrgLifecycle),
     Create {
         #[arg(long)]
         name: String,
@@ -104,6 +110,9 @@ pub enum RolesCommand {
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
     Create(UserCreate),
+    // --- admusers ---
+    #[command(flatten)]
+    Lifecycle(people::UserLifecycle),
     /// Lift a login lockout (audited).
     Unlock {
         #[arg(long)]
@@ -214,6 +223,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             print(json!({ "user_id": id }));
             Ok(())
         }
+        // --- admusers ---
+        Command::User(UserCommand::Lifecycle(cmd)) => people::user(settings, cmd).await,
         Command::User(UserCommand::Unlock { email }) => {
             let state = startup::build_state(settings, Clock::system()).await?;
             let email = users::normalize_email(&email)?;
@@ -310,6 +321,8 @@ fn management_command_name(command: &Command) -> Option<String> {
 async fn org_command(settings: Settings, cmd: OrgCommand) -> Result<(), CliError> {
     let state = startup::build_state(settings, Clock::system()).await?;
     match cmd {
+        // --- admusers ---
+        OrgCommand::Lifecycle(cmd) => people::org(&state, cmd).await?,
         OrgCommand::Create { name, owner_email } => {
             let owner = match owner_email {
                 Some(email) => {

@@ -8,3 +8,6 @@ pub mod setup;
 // admin/clients: OAuth clients (shared with `gatehouse client …`).
 pub mod client_snippets;
 pub mod clients;
+// --- admusers: users and orgs ---
+pub mod orgs;
+pub mod users;

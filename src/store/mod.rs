@@ -3,7 +3,9 @@
 //! both pools, so there is no `Any` driver and no second copy of the SQL.
 
 mod abuse;
+// --- admusers: the admin dashboard's user and org lists ---
 mod account_tokens;
+mod admin_users;
 mod app_settings;
 mod audit;
 mod backend_orgs;
@@ -29,6 +31,8 @@ mod signing_keys;
 mod users;
 
 pub use account_tokens::AccountTokenRow;
+// --- admusers ---
+pub use admin_users::{ListCursor, ListPage, Matching};
 pub use audit::{AuditRow, Counts};
 pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::{ClientRow, SecretRotation};

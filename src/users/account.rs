@@ -278,18 +278,24 @@ pub async fn forgot_password(state: &AppState, look: &AdminSettings, email: &str
     let (state, product) = (state.clone(), look.product_name.clone());
     in_background("password reset email", async move {
         let Some(user) = state.store.user_by_email(&email).await?.filter(|u| u.enabled) else { return Ok(()) };
-        state.store.retire_account_tokens(&user.id, RESET_PASSWORD, state.clock.now()).await?;
-        let token = account_tokens::issue(&state, &user.id, RESET_PASSWORD, RESET_TTL, &serde_json::json!({})).await?;
-        let content = email::action_email(
-            "Reset your password",
-            &[&format!("Someone asked to reset the password of your {product} account. Choose a new password with this link.")],
-            "Choose a new password",
-            &link(&state, "/reset-password", &token.0),
-            "The link works once and expires in 1 hour. If you did not ask for it, ignore this email; your password stays the same.",
-        );
-        email::enqueue(&state, &user.email, &content).await?;
-        Ok(())
+        send_reset_link(&state, &user, &product).await
     });
+    Ok(())
+}
+
+/// Mails `user` a single-use link to choose a new password; earlier reset links stop working.
+/// Also the admin dashboard's and CLI's "send a password reset email".
+pub async fn send_reset_link(state: &AppState, user: &UserRow, product: &str) -> Result<(), AccountError> {
+    state.store.retire_account_tokens(&user.id, RESET_PASSWORD, state.clock.now()).await?;
+    let token = account_tokens::issue(state, &user.id, RESET_PASSWORD, RESET_TTL, &serde_json::json!({})).await?;
+    let content = email::action_email(
+        "Reset your password",
+        &[&format!("Someone asked to reset the password of your {product} account. Choose a new password with this link.")],
+        "Choose a new password",
+        &link(state, "/reset-password", &token.0),
+        "The link works once and expires in 1 hour. If you did not ask for it, ignore this email; your password stays the same.",
+    );
+    email::enqueue(state, &user.email, &content).await?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ pub fn gatehouse(database_url: &str, data_dir: &std::path::Path, args: &[&str], 
     child.wait_with_output().expect("wait")
 }
 
-pub(crate) fn json_line(out: &Output) -> Value {
+pub fn json_line(out: &Output) -> Value {
     assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout.clone()).expect("utf8");
     assert_eq!(stdout.lines().count(), 1, "exactly one line on stdout: {stdout:?}");

@@ -36,3 +36,6 @@ mod hardening;
 mod lockout;
 mod outage;
 mod outbox;
+// --- admusers ---
+mod admin_orgs;
+mod admin_users;

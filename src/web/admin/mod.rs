@@ -6,6 +6,9 @@
 mod clients;
 mod overview;
 mod view;
+// --- admusers ---
+mod orgs;
+mod users;
 
 pub use view::{Chrome, Flash};
 
@@ -47,4 +50,30 @@ admin_routes! {
     "/admin/clients/{client_id}/enable" => { post clients::enable },
     "/admin/clients/{client_id}/delete" => { post clients::delete },
     // end admin/clients
+    // --- admusers: users and orgs ---
+    "/admin/users" => { get users::list },
+    "/admin/users/new" => { get users::new_page, post users::create },
+    "/admin/users/{user_id}" => { get users::page },
+    "/admin/users/{user_id}/edit" => { post users::edit },
+    "/admin/users/{user_id}/verify-email" => { post users::verify_email },
+    "/admin/users/{user_id}/disable" => { post users::disable },
+    "/admin/users/{user_id}/enable" => { post users::enable },
+    "/admin/users/{user_id}/delete" => { post users::delete },
+    "/admin/users/{user_id}/unlock" => { post users::unlock },
+    "/admin/users/{user_id}/reset-mfa" => { post users::reset_mfa },
+    "/admin/users/{user_id}/send-password-reset" => { post users::send_reset },
+    "/admin/users/{user_id}/send-magic-link" => { post users::send_link },
+    "/admin/users/{user_id}/sign-out" => { post users::sign_out },
+    "/admin/users/{user_id}/admin" => { post users::set_admin },
+    "/admin/orgs" => { get orgs::list },
+    "/admin/orgs/new" => { get orgs::new_page, post orgs::create },
+    "/admin/orgs/{org_id}" => { get orgs::page },
+    "/admin/orgs/{org_id}/edit" => { post orgs::edit },
+    "/admin/orgs/{org_id}/delete" => { post orgs::delete },
+    "/admin/orgs/{org_id}/add-member" => { post orgs::add_member },
+    "/admin/orgs/{org_id}/role" => { post orgs::change_role },
+    "/admin/orgs/{org_id}/remove-member" => { post orgs::remove_member },
+    "/admin/orgs/{org_id}/invite" => { post orgs::invite },
+    "/admin/orgs/{org_id}/revoke-invite" => { post orgs::revoke_invite },
+    // --- end admusers ---
 }
