@@ -79,6 +79,9 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits and the
     /// session list). Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<crate::net::IpRange>,
+    /// How long a password check may wait for a hashing slot before the login is told to try
+    /// again (503 + Retry-After), in milliseconds.
+    pub password_queue_wait_ms: u64,
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -106,6 +109,7 @@ const KEYS: &[(&str, bool)] = &[
     ("backend_api_rate_limit", false),
     ("backend_api_check_auth_url", false),
     ("trusted_proxies", false),
+    ("password_queue_wait_ms", false),
 ];
 
 fn env_name(key: &str) -> String {
@@ -261,6 +265,12 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or_default();
+        let password_queue_wait_ms = match take("password_queue_wait_ms") {
+            None => crate::auth::password::DEFAULT_QUEUE_WAIT.as_millis() as u64,
+            Some(s) => s.trim().parse::<u64>().ok().filter(|n| *n <= 60_000).ok_or_else(|| {
+                bad("GATEHOUSE_PASSWORD_QUEUE_WAIT_MS", format!("`{s}` is not a whole number of milliseconds from 0 to 60000"))
+            })?,
+        };
         Ok(Self {
             issuer,
             listen,
@@ -280,6 +290,7 @@ impl Settings {
             backend_api_rate_limit,
             backend_api_check_auth_url,
             trusted_proxies,
+            password_queue_wait_ms,
             warnings,
         })
     }

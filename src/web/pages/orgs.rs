@@ -460,7 +460,8 @@ pub async fn accept(req: HttpRequest, state: web::Data<AppState>, form: web::For
                 Err(e @ (UserError::Invalid(_) | UserError::EmailTaken | UserError::UsernameTaken)) => {
                     return render_accept(&req, &state, &form.token, StatusCode::BAD_REQUEST, Some(&e.to_string())).await;
                 }
-                Err(e @ (UserError::Password(_) | UserError::Store(_))) => return internal_error(&e),
+                Err(UserError::Password(p)) => return super::password_failure(&p),
+                Err(e @ UserError::Store(_)) => return internal_error(&e),
             };
             // Following the emailed link is the first factor; MFA rules (admin- or org-wide) still
             // apply before a session exists, exactly as for any other login.

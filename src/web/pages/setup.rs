@@ -107,7 +107,8 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, form: we
             }
             return setup_refused(&req, &state, &form, &e.to_string());
         }
-        Err(e @ (UserError::Password(_) | UserError::Store(_))) => return internal_error(&e),
+        Err(UserError::Password(p)) => return super::password_failure(&p),
+        Err(e @ UserError::Store(_)) => return internal_error(&e),
     };
     // The same steps as any password login, so an MFA requirement set before the first
     // admin exists (`gatehouse settings set require_mfa true`) applies to it too.
