@@ -1,10 +1,10 @@
-use super::{Store, StoreError, exec, on_db};
+use super::{Store, StoreError, exec, on_db, on_db_write};
 
 impl Store {
     /// Counts one hit in a fixed window and returns the window's total so far. One statement,
     /// so concurrent replicas never lose a hit.
     pub async fn hit_rate_limit(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
+        let (n,): (i64,) = on_db_write!(&self.db, pool => sqlx::query_as(
             "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
              ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits")
             .bind(bucket).bind(window_start).fetch_one(pool).await)?;
@@ -20,7 +20,7 @@ impl Store {
 
     /// Counts a failure; returns the number of consecutive failures.
     pub async fn record_login_failure(&self, email: &str, now: i64) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
+        let (n,): (i64,) = on_db_write!(&self.db, pool => sqlx::query_as(
             "INSERT INTO login_lockouts (email, failures, updated_at) VALUES ($1, 1, $2) \
              ON CONFLICT (email) DO UPDATE SET failures = login_lockouts.failures + 1, updated_at = excluded.updated_at RETURNING failures")
             .bind(email).bind(now).fetch_one(pool).await)?;

@@ -48,26 +48,58 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 #[derive(Clone, Debug)]
 pub enum Db {
     Postgres(PgPool),
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
 }
 
-/// Runs one sqlx expression against whichever pool backs the store.
+/// SQLite allows one writer at a time. With one pool of 8 connections, concurrent writers
+/// collided on the write lock and SQLite's busy handler made the losers sleep and retry
+/// (~1.8 `clock_nanosleep` per client-credentials token in the issue 12 profile). Writes now
+/// go through a pool of exactly one connection, so they queue in FIFO order in sqlx's pool
+/// instead of sleeping, while reads (WAL: never blocked by the writer) keep a pool of their own.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub(crate) read: SqlitePool,
+    pub(crate) write: SqlitePool,
+}
+
+/// Runs one sqlx expression (a read) against whichever pool backs the store.
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Postgres($pool) => $body,
-            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.read;
+                $body
+            }
         }
     };
 }
 pub(crate) use on_db;
 
-/// Like `on_db!` for statements: yields the number of rows affected.
+/// Like `on_db!` for expressions that write (transactions, `INSERT … RETURNING`): on SQLite
+/// they run on the single writer connection.
+macro_rules! on_db_write {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Postgres($pool) => $body,
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.write;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_db_write;
+
+/// Like `on_db_write!` for statements: yields the number of rows affected.
 macro_rules! exec {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Postgres($pool) => $body.map(|r| r.rows_affected()),
-            $crate::store::Db::Sqlite($pool) => $body.map(|r| r.rows_affected()),
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.write;
+                $body.map(|r| r.rows_affected())
+            }
         }
     };
 }
@@ -92,7 +124,10 @@ impl Store {
             {
                 std::fs::create_dir_all(parent).map_err(|e| StoreError::Setup(format!("cannot create {}: {e}", parent.display())))?;
             }
-            Db::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
+            // The writer first: it creates the file and switches it to WAL before readers open it.
+            let write = SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(opts.clone()).await?;
+            let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            Db::Sqlite(SqliteDb { read, write })
         } else {
             let opts = PgConnectOptions::from_str(url)?;
             Db::Postgres(PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?)
@@ -103,13 +138,13 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.db {
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Sqlite(sqlite) => SQLITE_MIGRATIONS.run(&sqlite.write).await?,
         }
         Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await)?;
+        on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
         Ok(())
     }
 
@@ -121,7 +156,13 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_db!(&self.db, pool => pool.close().await);
+        match &self.db {
+            Db::Postgres(pool) => pool.close().await,
+            Db::Sqlite(sqlite) => {
+                sqlite.read.close().await;
+                sqlite.write.close().await;
+            }
+        }
     }
 }
 
