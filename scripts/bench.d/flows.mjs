@@ -115,10 +115,18 @@ async function userinfo(accessToken) {
 }
 
 // Per worker: a signed-in browser and a token set, made before the clock starts.
+// Retried: a sign-in may be told to try again (503) while the server is busy.
 async function setup() {
-  const jar = new Jar();
-  const tokens = await redeem(jar, 'openid email profile offline_access', args['consent-prompt'] ? { prompt: 'consent' } : {});
-  return { jar, tokens };
+  for (let attempt = 1; ; attempt++) {
+    const jar = new Jar();
+    try {
+      const tokens = await redeem(jar, 'openid email profile offline_access', args['consent-prompt'] ? { prompt: 'consent' } : {});
+      return { jar, tokens };
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 }
 
 const ops = {
