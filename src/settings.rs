@@ -93,6 +93,9 @@ pub struct Settings {
     pub database_acquire_timeout: std::time::Duration,
     /// How long a request body may take to arrive after the request head (408 after that).
     pub request_body_timeout: std::time::Duration,
+    /// How long a password check may wait for a hashing slot before the login is told to try
+    /// again (503 + Retry-After), in milliseconds.
+    pub password_queue_wait_ms: u64,
     /// Warnings found while loading (unknown variables); logged once telemetry is up.
     pub warnings: Vec<String>,
 }
@@ -125,6 +128,7 @@ const KEYS: &[(&str, bool)] = &[
     ("metrics_token", true),
     ("database_acquire_timeout", false),
     ("request_body_timeout", false),
+    ("password_queue_wait_ms", false),
 ];
 
 fn env_name(key: &str) -> String {
@@ -297,6 +301,12 @@ impl Settings {
             Some(_) => return Err(bad("GATEHOUSE_METRICS_TOKEN", "must be at least 16 characters")),
         };
         // --- end /metrics access ---
+        let password_queue_wait_ms = match take("password_queue_wait_ms") {
+            None => crate::auth::password::DEFAULT_QUEUE_WAIT.as_millis() as u64,
+            Some(s) => s.trim().parse::<u64>().ok().filter(|n| *n <= 60_000).ok_or_else(|| {
+                bad("GATEHOUSE_PASSWORD_QUEUE_WAIT_MS", format!("`{s}` is not a whole number of milliseconds from 0 to 60000"))
+            })?,
+        };
         Ok(Self {
             issuer,
             listen,
@@ -320,6 +330,7 @@ impl Settings {
             metrics_token,
             database_acquire_timeout,
             request_body_timeout,
+            password_queue_wait_ms,
             warnings,
         })
     }

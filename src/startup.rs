@@ -123,7 +123,8 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     let store = open_store(&settings).await?;
     let retention = settings.max_jwt_lifetime() + 300;
     let keys = KeyManager::start(store.clone(), master.clone(), clock.clone(), retention, settings.key_publish_delay).await?;
-    let hasher = PasswordHasher::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let hasher = PasswordHasher::with_queue(cores, std::time::Duration::from_millis(settings.password_queue_wait_ms));
     let discovery_json: Arc<str> = crate::oidc::discovery::document(&settings.issuer).to_string().into();
     let mailer = crate::email::Mailer::from_settings(&settings).map_err(|e| StartupError::Other(e.to_string()))?;
     Ok(AppState { settings: Arc::new(settings), store, keys, hasher, clock, master, mailer, discovery_json })

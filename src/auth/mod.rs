@@ -5,6 +5,7 @@ pub mod abuse;
 pub mod account_tokens;
 pub mod api_keys;
 pub mod audit;
+pub mod hash_pool;
 pub mod login;
 pub mod magic_link;
 pub mod mfa;

@@ -26,6 +26,9 @@ pub enum BackendError {
     NotOffered(&'static str),
     #[error("rate limited")]
     RateLimited { wait_seconds: f64 },
+    /// 503 + `Retry-After`: every password-hashing slot is taken; the call may be retried.
+    #[error("busy, retry in {retry_after} seconds")]
+    Busy { retry_after: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -42,7 +45,11 @@ impl BackendError {
 
 impl From<crate::auth::password::PasswordError> for BackendError {
     fn from(e: crate::auth::password::PasswordError) -> Self {
-        BackendError::Internal(e.to_string())
+        use crate::auth::password::{BUSY_RETRY_AFTER_SECONDS, PasswordError};
+        match e {
+            PasswordError::Busy => BackendError::Busy { retry_after: BUSY_RETRY_AFTER_SECONDS },
+            PasswordError::Hash | PasswordError::Join => BackendError::Internal(e.to_string()),
+        }
     }
 }
 

@@ -324,14 +324,10 @@ pub async fn users_in_org(state: &AppState, org_id: &str, q: UsersInOrgQuery) ->
     let page = PageQuery { page_size: q.page_size, page_number: q.page_number }.page()?;
     require_org(state, org_id).await?;
     let role = q.role.filter(|s| !s.is_empty());
-    let members: Vec<_> =
-        state.store.members_of_org(org_id).await?.into_iter().filter(|m| role.as_ref().is_none_or(|r| *r == m.role)).collect();
-    let total = members.len() as i64;
-    let mut items = Vec::new();
-    for m in members.iter().skip(page.offset().max(0) as usize).take(page.size as usize) {
-        if let Some(u) = state.store.user_by_id(&m.user_id).await? {
-            items.push(backend_users::render(state, &u, q.include_orgs.unwrap_or(false)).await?);
-        }
+    let (users, total) = state.store.org_member_page(org_id, role.as_deref(), page.size, page.offset().max(0)).await?;
+    let mut items = Vec::with_capacity(users.len());
+    for u in &users {
+        items.push(backend_users::render(state, u, q.include_orgs.unwrap_or(false)).await?);
     }
     Ok(page.wrap("users", "total_users", items, total))
 }

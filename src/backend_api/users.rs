@@ -439,11 +439,7 @@ pub struct MigrateUserRequest {
 }
 
 fn check_import_hash(field: &str, hash: &str) -> Result<(), BackendError> {
-    if password::is_supported_hash(hash) {
-        Ok(())
-    } else {
-        Err(BackendError::field(field, "unsupported password hash: expected bcrypt ($2a$, $2b$, $2y$) or an argon2 PHC string"))
-    }
+    password::check_imported_hash(hash).map_err(|message| BackendError::field(field, message))
 }
 
 /// Imports a user from another system, keeping their bcrypt or argon2 password hash (it is

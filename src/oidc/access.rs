@@ -26,13 +26,37 @@ pub async fn verify_access_token(state: &AppState, token: &str) -> Result<Option
         return Ok(None);
     };
     // ID tokens carry no jti and `client_id`; only access tokens get this far.
-    if !iss_ok || !exp_ok || claims.get("client_id").is_none() {
+    let Some(client_id) = claims.get("client_id").and_then(Value::as_str).filter(|_| iss_ok && exp_ok) else {
         return Ok(None);
+    };
+    if is_client_token(&claims) {
+        // Client credentials: no row (see `grants::client_credentials`); the signature and
+        // expiry are checked above, the client's existence and the revocation list here.
+        if !state.store.client_token_live(jti, client_id).await? {
+            return Ok(None);
+        }
+        let grant = GrantRow {
+            id: String::new(),
+            client_id: client_id.to_string(),
+            user_id: None,
+            scope: claims.get("scope").and_then(Value::as_str).unwrap_or("").to_string(),
+            auth_time: None,
+            login_method: None,
+            active_org_id: None,
+            created_at: claims.get("iat").and_then(Value::as_i64).unwrap_or(0),
+            revoked_at: None,
+        };
+        return Ok(Some(LiveAccessToken { claims, grant }));
     }
     let Some(grant) = state.store.live_access_token_grant(jti).await? else {
         return Ok(None);
     };
     Ok(Some(LiveAccessToken { claims, grant }))
+}
+
+/// A client-credentials access token: the client is its own subject.
+fn is_client_token(claims: &Map<String, Value>) -> bool {
+    matches!((claims.get("sub"), claims.get("client_id")), (Some(Value::String(s)), Some(Value::String(c))) if s == c)
 }
 
 pub async fn userinfo(state: &AppState, token: &str) -> Result<Map<String, Value>, OAuthError> {
@@ -101,7 +125,12 @@ pub async fn revoke(state: &AppState, caller: &AuthenticatedClient, token: &str)
         && claims.get("client_id").and_then(Value::as_str) == Some(caller.client.id.as_str())
         && let Some(jti) = claims.get("jti").and_then(Value::as_str)
     {
-        state.store.revoke_access_token(jti, now).await?;
+        if is_client_token(&claims) {
+            let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
+            state.store.revoke_client_token(jti, &caller.client.id, exp, now).await?;
+        } else {
+            state.store.revoke_access_token(jti, now).await?;
+        }
     }
     Ok(())
 }

@@ -429,39 +429,30 @@ async fn decide(
 
 async fn issue_code(state: &AppState, req: &ValidRequest, user_id: &str, session: &Session) -> Result<String, OAuthError> {
     let now = state.clock.now();
-    let grant_id = uuid::Uuid::new_v4().to_string();
     // The grant remembers the session it came from: signing that session out revokes it.
-    state
-        .store
-        .insert_session_grant(
-            &GrantRow {
-                id: grant_id.clone(),
-                client_id: req.client_id.clone(),
-                user_id: Some(user_id.to_string()),
-                scope: req.scope.clone(),
-                auth_time: Some(session.auth_time),
-                login_method: Some(session.login_method.clone()),
-                active_org_id: req.org_id.clone(),
-                created_at: now,
-                revoked_at: None,
-            },
-            &session.id_hash,
-        )
-        .await?;
+    let grant = GrantRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        client_id: req.client_id.clone(),
+        user_id: Some(user_id.to_string()),
+        scope: req.scope.clone(),
+        auth_time: Some(session.auth_time),
+        login_method: Some(session.login_method.clone()),
+        active_org_id: req.org_id.clone(),
+        created_at: now,
+        revoked_at: None,
+    };
     let code = crypto::random_secret();
-    state
-        .store
-        .insert_auth_code(&AuthCodeRow {
-            code_hash: crypto::sha256_hex(&code),
-            grant_id,
-            client_id: req.client_id.clone(),
-            redirect_uri: req.redirect_uri.clone(),
-            nonce: req.nonce.clone(),
-            code_challenge: req.code_challenge.clone(),
-            created_at: now,
-            expires_at: now + state.settings.tokens.auth_code_ttl,
-            used_at: None,
-        })
-        .await?;
+    let row = AuthCodeRow {
+        code_hash: crypto::sha256_hex(&code),
+        grant_id: grant.id.clone(),
+        client_id: req.client_id.clone(),
+        redirect_uri: req.redirect_uri.clone(),
+        nonce: req.nonce.clone(),
+        code_challenge: req.code_challenge.clone(),
+        created_at: now,
+        expires_at: now + state.settings.tokens.auth_code_ttl,
+        used_at: None,
+    };
+    state.store.insert_grant_with_code(&grant, &session.id_hash, &row).await?;
     Ok(code)
 }

@@ -1,10 +1,10 @@
-use super::{Store, StoreError, exec, on_db};
+use super::{Store, StoreError, exec, on_db, on_db_write};
 
 impl Store {
     /// Counts one hit in a fixed window and returns the window's total so far. One statement,
     /// so concurrent replicas never lose a hit.
     pub async fn hit_rate_limit(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
+        let (n,): (i64,) = on_db_write!(&self.db, pool => sqlx::query_as(
             "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
              ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits")
             .bind(bucket).bind(window_start).fetch_one(pool).await)?;
@@ -22,7 +22,7 @@ impl Store {
     /// Counts a failure for one client of an account; returns the failures so far. A count
     /// whose last failure is older than `forget_before` starts again.
     pub async fn record_login_failure(&self, account: &str, client: &str, now: i64, forget_before: i64) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
+        let (n,): (i64,) = on_db_write!(&self.db, pool => sqlx::query_as(
             "INSERT INTO login_failures (account, client, failures, updated_at) VALUES ($1, $2, 1, $3) \
              ON CONFLICT (account, client) DO UPDATE SET updated_at = excluded.updated_at, \
              failures = CASE WHEN login_failures.updated_at < $4 THEN 1 ELSE login_failures.failures + 1 END RETURNING failures")

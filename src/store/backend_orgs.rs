@@ -1,7 +1,7 @@
 //! Org queries only the backend API needs: filtered, ordered pages and every pending invite.
 
 use super::orgs::{InviteRow, OrgRow};
-use super::users::escape_like;
+use super::users::{USER_COLUMNS, UserRow, escape_like};
 use super::{Store, StoreError, on_db};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,18 +31,73 @@ pub struct OrgFilter {
 
 const ORG_COLUMNS: &str = "id, name, url_safe_name, metadata, max_users, domain, extra_domains, domain_autojoin, domain_restrict, \
      legacy_org_id, custom_role_mapping_name, require_2fa_by, can_setup_saml, created_at";
-const ORG_FILTER: &str =
-    "($1 IS NULL OR LOWER(name) LIKE $1 ESCAPE '\\') AND ($2 IS NULL OR legacy_org_id = $2) AND ($3 IS NULL OR domain = $3)";
+/// The WHERE clause for the filters given, in bind order: name pattern, legacy id, domain.
+fn org_where(pattern: Option<&String>, f: &OrgFilter) -> (String, Vec<String>) {
+    let mut conds = Vec::new();
+    let mut binds = Vec::new();
+    for (value, cond) in
+        [(pattern, "LOWER(name) LIKE $N ESCAPE '\\'"), (f.legacy_org_id.as_ref(), "legacy_org_id = $N"), (f.domain.as_ref(), "domain = $N")]
+    {
+        if let Some(v) = value {
+            binds.push(v.clone());
+            conds.push(cond.replace("$N", &format!("${}", binds.len())));
+        }
+    }
+    (if conds.is_empty() { "TRUE".to_string() } else { conds.join(" AND ") }, binds)
+}
 
 impl Store {
     pub async fn query_orgs(&self, f: &OrgFilter, order: OrgOrder, limit: i64, offset: i64) -> Result<(Vec<OrgRow>, i64), StoreError> {
         let pattern = f.name.as_ref().map(|s| format!("%{}%", escape_like(s)));
-        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE {ORG_FILTER} ORDER BY {} LIMIT $4 OFFSET $5", order.sql());
-        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, OrgRow>(&sql)
-            .bind(&pattern).bind(&f.legacy_org_id).bind(&f.domain).bind(limit).bind(offset).fetch_all(pool).await)?;
-        let count_sql = format!("SELECT COUNT(*) FROM orgs WHERE {ORG_FILTER}");
-        let (total,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(&count_sql)
-            .bind(&pattern).bind(&f.legacy_org_id).bind(&f.domain).fetch_one(pool).await)?;
+        let (cond, binds) = org_where(pattern.as_ref(), f);
+        let n = binds.len();
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE {cond} ORDER BY {} LIMIT ${} OFFSET ${}", order.sql(), n + 1, n + 2);
+        let rows = on_db!(&self.db, pool => {
+            let mut q = sqlx::query_as::<_, OrgRow>(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.bind(limit).bind(offset).fetch_all(pool).await
+        })?;
+        let count_sql = format!("SELECT COUNT(*) FROM orgs WHERE {cond}");
+        let (total,): (i64,) = on_db!(&self.db, pool => {
+            let mut q = sqlx::query_as(&count_sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_one(pool).await
+        })?;
+        Ok((rows, total))
+    }
+
+    /// One page of an org's members (by email), optionally with one role, as user rows in
+    /// one query, and how many there are. Paged and counted in SQL: a 50,000-member org no
+    /// longer loads every member to show 10.
+    pub async fn org_member_page(
+        &self,
+        org_id: &str,
+        role: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<UserRow>, i64), StoreError> {
+        let members = if role.is_some() {
+            "SELECT user_id FROM org_memberships WHERE org_id = $1 AND role = $2"
+        } else {
+            "SELECT user_id FROM org_memberships WHERE org_id = $1"
+        };
+        let n = if role.is_some() { 2 } else { 1 };
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ({members}) ORDER BY email LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let rows = on_db!(&self.db, pool => {
+            let q = sqlx::query_as::<_, UserRow>(&sql).bind(org_id);
+            let q = if let Some(r) = role { q.bind(r) } else { q };
+            q.bind(limit).bind(offset).fetch_all(pool).await
+        })?;
+        let count_sql = format!("SELECT COUNT(*) FROM ({members}) m");
+        let (total,): (i64,) = on_db!(&self.db, pool => {
+            let q = sqlx::query_as(&count_sql).bind(org_id);
+            let q = if let Some(r) = role { q.bind(r) } else { q };
+            q.fetch_one(pool).await
+        })?;
         Ok((rows, total))
     }
 

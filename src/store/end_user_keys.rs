@@ -1,6 +1,6 @@
 //! End-user API keys (personal and org keys an app hands to its users), their daily usage.
 
-use super::{Store, StoreError, exec, on_db};
+use super::{Store, StoreError, exec, on_db, on_db_write};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct EndUserKeyRow {
@@ -130,7 +130,7 @@ impl Store {
 
     /// Counts one hit in a fixed window and returns the window's total so far.
     pub async fn rate_limit_hit(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
+        let (n,): (i64,) = on_db_write!(&self.db, pool => sqlx::query_as(
             "INSERT INTO rate_limit_counters (bucket, window_start, count) VALUES ($1, $2, 1) \
              ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_counters.count + 1 RETURNING count")
             .bind(bucket).bind(window_start).fetch_one(pool).await)?;

@@ -30,9 +30,9 @@ impl Store {
     /// Whether migrations were ever applied here. Dialects differ in where table names live.
     async fn initialised(&self) -> Result<bool, StoreError> {
         let n: i64 = match &self.db {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(db) => {
                 sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-                    .fetch_one(pool)
+                    .fetch_one(&db.read)
                     .await?
             }
             Db::Postgres(pool) => sqlx::query_scalar(

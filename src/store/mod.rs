@@ -62,26 +62,58 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 #[derive(Clone, Debug)]
 pub enum Db {
     Postgres(PgPool),
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
 }
 
-/// Runs one sqlx expression against whichever pool backs the store.
+/// SQLite allows one writer at a time. With one pool of 8 connections, concurrent writers
+/// collided on the write lock and SQLite's busy handler made the losers sleep and retry
+/// (~1.8 `clock_nanosleep` per client-credentials token in the issue 12 profile). Writes now
+/// go through a pool of exactly one connection, so they queue in FIFO order in sqlx's pool
+/// instead of sleeping, while reads (WAL: never blocked by the writer) keep a pool of their own.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub(crate) read: SqlitePool,
+    pub(crate) write: SqlitePool,
+}
+
+/// Runs one sqlx expression (a read) against whichever pool backs the store.
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Postgres($pool) => $body,
-            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.read;
+                $body
+            }
         }
     };
 }
 pub(crate) use on_db;
 
-/// Like `on_db!` for statements: yields the number of rows affected.
+/// Like `on_db!` for expressions that write (transactions, `INSERT … RETURNING`): on SQLite
+/// they run on the single writer connection.
+macro_rules! on_db_write {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Postgres($pool) => $body,
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.write;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_db_write;
+
+/// Like `on_db_write!` for statements: yields the number of rows affected.
 macro_rules! exec {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Postgres($pool) => $body.map(|r| r.rows_affected()),
-            $crate::store::Db::Sqlite($pool) => $body.map(|r| r.rows_affected()),
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.write;
+                $body.map(|r| r.rows_affected())
+            }
         }
     };
 }
@@ -113,8 +145,15 @@ impl Store {
             if !url.contains(":memory:") && !url.contains("mode=memory") {
                 files::prepare_sqlite_file(opts.get_filename())?;
             }
-            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
-            (Db::Sqlite(pool), health::ProbeTarget::Sqlite(opts))
+            // The writer first: it creates the file and switches it to WAL before readers open it.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(opts.clone())
+                .await?;
+            let read = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
+            (Db::Sqlite(SqliteDb { read, write }), health::ProbeTarget::Sqlite(opts))
         } else {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
@@ -126,13 +165,13 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.db {
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Sqlite(sqlite) => SQLITE_MIGRATIONS.run(&sqlite.write).await?,
         }
         Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await)?;
+        on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
         Ok(())
     }
 
@@ -144,7 +183,13 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_db!(&self.db, pool => pool.close().await);
+        match &self.db {
+            Db::Postgres(pool) => pool.close().await,
+            Db::Sqlite(sqlite) => {
+                sqlite.read.close().await;
+                sqlite.write.close().await;
+            }
+        }
     }
 }
 

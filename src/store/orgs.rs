@@ -1,6 +1,6 @@
 //! Organizations, memberships, invitations and role structures.
 
-use super::{Store, StoreError, exec, on_db};
+use super::{Store, StoreError, exec, on_db, on_db_write};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OrgRow {
@@ -249,7 +249,7 @@ impl Store {
         roles: &[(String, String)],
         now: i64,
     ) -> Result<(), StoreError> {
-        on_db!(&self.db, pool => async {
+        on_db_write!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
             sqlx::query("INSERT INTO role_mappings (name, multi_role, created_at) VALUES ($1, $2, $3) \
                          ON CONFLICT (name) DO UPDATE SET multi_role = $2")

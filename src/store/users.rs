@@ -85,12 +85,29 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
-const USER_COLUMNS: &str = "id, email, email_verified, password_hash, first_name, last_name, username, picture_url, \
+pub(super) const USER_COLUMNS: &str = "id, email, email_verified, password_hash, first_name, last_name, username, picture_url, \
      is_admin, enabled, properties, created_at, updated_at, last_active_at, legacy_user_id, metadata, can_create_orgs, \
      update_password_required, signup_query_parameters";
 
-const USER_FILTER: &str = "($1 IS NULL OR LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(username, '')) LIKE $1 ESCAPE '\\') \
-     AND ($2 IS NULL OR legacy_user_id = $2)";
+/// The WHERE clause for the filters actually given (and how many `$N` it uses). A catch-all
+/// `($1 IS NULL OR …)` made both databases scan every row, for the COUNT(*) too. On SQLite a
+/// search of 3+ characters first narrows to the FTS5 trigram index's candidates (migration
+/// 0022; Postgres' planner uses its pg_trgm indexes for the LIKE itself).
+fn user_where(filter: &UserFilter, fts: bool) -> (String, usize) {
+    let mut conds = Vec::new();
+    if fts {
+        conds.push("rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH $1)".to_string());
+    }
+    if filter.search.is_some() {
+        let n = conds.len() + 1;
+        conds.push(format!("(LOWER(email) LIKE ${n} ESCAPE '\\' OR LOWER(COALESCE(username, '')) LIKE ${n} ESCAPE '\\')"));
+    }
+    if filter.legacy_user_id.is_some() {
+        conds.push(format!("legacy_user_id = ${}", conds.len() + 1));
+    }
+    let n = conds.len();
+    (if conds.is_empty() { "TRUE".to_string() } else { conds.join(" AND ") }, n)
+}
 
 impl Store {
     pub async fn insert_user(&self, u: &NewUser<'_>) -> Result<(), StoreError> {
@@ -149,12 +166,30 @@ impl Store {
         offset: i64,
     ) -> Result<(Vec<UserRow>, i64), StoreError> {
         let pattern = filter.search.as_ref().map(|s| format!("%{}%", escape_like(s)));
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {USER_FILTER} ORDER BY {} LIMIT $3 OFFSET $4", order.sql());
-        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql)
-            .bind(&pattern).bind(&filter.legacy_user_id).bind(limit).bind(offset).fetch_all(pool).await)?;
-        let count_sql = format!("SELECT COUNT(*) FROM users WHERE {USER_FILTER}");
-        let (total,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(&count_sql)
-            .bind(&pattern).bind(&filter.legacy_user_id).fetch_one(pool).await)?;
+        // An FTS5 phrase: the trigram tokenizer matches it as a substring (3+ characters).
+        let phrase = filter
+            .search
+            .as_ref()
+            .filter(|s| matches!(self.db, super::Db::Sqlite(_)) && s.chars().count() >= 3)
+            .map(|s| format!("\"{}\"", s.replace('"', "\"\"")));
+        let (cond, n) = user_where(filter, phrase.is_some());
+        let binds: Vec<&String> = [phrase.as_ref(), pattern.as_ref(), filter.legacy_user_id.as_ref()].into_iter().flatten().collect();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {cond} ORDER BY {} LIMIT ${} OFFSET ${}", order.sql(), n + 1, n + 2);
+        let rows = on_db!(&self.db, pool => {
+            let mut q = sqlx::query_as::<_, UserRow>(&sql);
+            for b in &binds {
+                q = q.bind(*b);
+            }
+            q.bind(limit).bind(offset).fetch_all(pool).await
+        })?;
+        let count_sql = format!("SELECT COUNT(*) FROM users WHERE {cond}");
+        let (total,): (i64,) = on_db!(&self.db, pool => {
+            let mut q = sqlx::query_as(&count_sql);
+            for b in &binds {
+                q = q.bind(*b);
+            }
+            q.fetch_one(pool).await
+        })?;
         Ok((rows, total))
     }
 

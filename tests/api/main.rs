@@ -12,6 +12,8 @@ mod backend_api_snapshots;
 mod cli;
 mod discovery_and_keys;
 mod end_session;
+// perf: password hashing caps and the bounded hashing pool
+mod hashing;
 mod hosted_signup_reset;
 mod magic_links;
 mod mfa;

@@ -12,6 +12,7 @@ pub fn status(e: &BackendError) -> StatusCode {
         BackendError::Fields(_) | BackendError::UserFacing(_) | BackendError::NotOffered(_) => StatusCode::BAD_REQUEST,
         BackendError::UserNotFoundForToken => StatusCode::FORBIDDEN,
         BackendError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        BackendError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         BackendError::Store(_) | BackendError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -30,6 +31,9 @@ pub fn body(e: &BackendError) -> serde_json::Value {
         BackendError::RateLimited { wait_seconds } => {
             json!({ "error_code": "rate_limited", "user_facing_error": "Too many requests, slow down", "wait_seconds": wait_seconds })
         }
+        BackendError::Busy { .. } => {
+            json!({ "error_code": "temporarily_unavailable", "user_facing_error": "The server is busy, try again in a moment" })
+        }
         BackendError::Store(_) | BackendError::Internal(_) => {
             json!({ "error_code": "internal_error", "user_facing_error": "Internal error" })
         }
@@ -44,6 +48,9 @@ pub fn respond(e: &BackendError) -> HttpResponse {
     let mut res = HttpResponse::build(code);
     if let BackendError::RateLimited { wait_seconds } = e {
         res.insert_header(("Retry-After", (wait_seconds.ceil() as i64).to_string()));
+    }
+    if let BackendError::Busy { retry_after } = e {
+        res.insert_header(("Retry-After", retry_after.to_string()));
     }
     res.json(body(e))
 }

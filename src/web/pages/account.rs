@@ -191,6 +191,7 @@ async fn outcome(
             | AccountError::SignupClosed
             | AccountError::DomainNotAllowed),
         ) => (StatusCode::BAD_REQUEST, None, Some(capitalise(&e.to_string()))),
+        Err(AccountError::User(crate::users::UserError::Password(p))) => return super::password_failure(&p),
         Err(
             e @ (AccountError::RateLimited(AbuseError::Store(_)) | AccountError::User(_) | AccountError::Email(_) | AccountError::Store(_)),
         ) => {

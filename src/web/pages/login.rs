@@ -136,7 +136,8 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm
                     "Please confirm your email address first. We just sent you a new confirmation link.".to_string(),
                 ),
                 PasswordLoginError::RateLimited(AbuseError::Store(e)) => return internal_error(&e),
-                PasswordLoginError::Login(e @ (LoginError::Password(_) | LoginError::Store(_))) => return internal_error(&e),
+                PasswordLoginError::Login(LoginError::Password(p)) => return super::password_failure(&p),
+                PasswordLoginError::Login(e @ LoginError::Store(_)) => return internal_error(&e),
             };
             let view = LoginView { request_id, return_to, email: form.email.trim(), error: Some(&message), notice: None };
             return render_login(&req, &state, status, view).await;

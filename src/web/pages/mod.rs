@@ -66,6 +66,31 @@ pub fn csrf_failure() -> HttpResponse {
     )
 }
 
+/// 503 "try again" with `Retry-After` when every password-hashing slot is taken: a login
+/// storm (or a hostile hash) gets a clear answer, never a hang.
+pub fn busy() -> HttpResponse {
+    let mut res = render::error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "We are handling a lot of sign-ins right now. Wait a few seconds and submit the form again.",
+        None,
+    );
+    let wait = crate::auth::password::BUSY_RETRY_AFTER_SECONDS.to_string();
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&wait) {
+        res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// The page for a password-hashing failure: `busy()` when no slot was free, else a 500.
+pub fn password_failure(e: &crate::auth::password::PasswordError) -> HttpResponse {
+    use crate::auth::password::PasswordError;
+    match e {
+        PasswordError::Busy => busy(),
+        PasswordError::Hash | PasswordError::Join => internal_error(e),
+    }
+}
+
 pub fn internal_error(e: &dyn std::fmt::Display) -> HttpResponse {
     tracing::error!(error = %e, "page request failed");
     render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again in a moment.", None)

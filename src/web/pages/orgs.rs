@@ -11,6 +11,7 @@ use crate::auth::login::{self, Continuation};
 use crate::orgs::invites::SignupAcceptError;
 use crate::orgs::{self, Actor, OrgError, invites, membership};
 use crate::state::AppState;
+use crate::users::UserError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -444,6 +445,7 @@ pub async fn accept(
                     return render_accept(&req, &state, &form.token, StatusCode::BAD_REQUEST, Some(&message)).await;
                 }
                 Err(SignupAcceptError::Org(e)) => return org_error(e),
+                Err(SignupAcceptError::User(UserError::Password(p))) => return super::password_failure(&p),
                 Err(SignupAcceptError::User(e)) => return internal_error(&e),
             };
             // Following the emailed link is the first factor; MFA rules (admin- or org-wide) still

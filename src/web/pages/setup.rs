@@ -79,6 +79,7 @@ pub async fn setup_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm
         Ok(u) => u,
         Err(SetupError::LinkInvalid) => return invalid_link(),
         Err(SetupError::Refused(message)) => return setup_refused(&req, &state, &form, &message).await,
+        Err(SetupError::User(crate::users::UserError::Password(p))) => return super::password_failure(&p),
         Err(e @ (SetupError::User(_) | SetupError::Store(_))) => return internal_error(&e),
     };
     let a = hosted::admin(&state).await;

@@ -119,6 +119,7 @@ pub async fn signup_submit(req: HttpRequest, state: web::Data<AppState>, CsrfFor
         Err(e @ AccountError::UsernameTaken) => {
             render_signup(&req, &state, &look, StatusCode::BAD_REQUEST, &form, Some(&capitalise(&e.to_string())))
         }
+        Err(AccountError::User(crate::users::UserError::Password(p))) => super::password_failure(&p),
         Err(
             e @ (AccountError::LinkInvalid
             | AccountError::WrongPassword
