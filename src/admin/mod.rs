@@ -3,3 +3,8 @@
 
 pub mod chart;
 pub mod overview;
+
+// admconf: API keys, audit log, settings forms
+pub mod api_keys;
+pub mod audit_log;
+pub mod settings;

@@ -58,7 +58,9 @@ pub async fn confirm(
     match proof {
         Proof::Code(code) if f.totp => match mfa::verify_guarded(state, look, user, code.trim(), ip).await {
             Ok(()) => {}
-            Err(GuardedRefusal::RateLimited(AbuseError::RateLimited { retry_after })) => return Err(ReauthError::RateLimited { retry_after }),
+            Err(GuardedRefusal::RateLimited(AbuseError::RateLimited { retry_after })) => {
+                return Err(ReauthError::RateLimited { retry_after });
+            }
             Err(GuardedRefusal::RateLimited(AbuseError::Store(e))) => return Err(e.into()),
             Err(GuardedRefusal::Locked(until)) => return Err(ReauthError::Locked(until)),
             Err(GuardedRefusal::WrongCode) => return Err(ReauthError::Wrong),

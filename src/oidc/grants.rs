@@ -92,7 +92,7 @@ async fn issue_for_user(
             token_hash: crypto::sha256_hex(&token),
             grant_id: grant.id.clone(),
             created_at: now,
-            expires_at: now + state.settings.tokens.refresh_token_ttl,
+            expires_at: now + state.lifetimes.get().refresh_token,
             rotated_at: None,
         };
         (token, row)
@@ -111,7 +111,7 @@ async fn issue_for_user(
     Ok(TokenResponse {
         access_token: access.token,
         token_type: "Bearer",
-        expires_in: state.settings.tokens.access_token_ttl,
+        expires_in: state.lifetimes.get().access_token,
         scope: grant.scope.clone(),
         id_token,
         refresh_token,
@@ -253,7 +253,7 @@ async fn client_credentials(
     Ok(TokenResponse {
         access_token: access.token,
         token_type: "Bearer",
-        expires_in: state.settings.tokens.access_token_ttl,
+        expires_in: state.lifetimes.get().access_token,
         scope,
         id_token: None,
         refresh_token: None,

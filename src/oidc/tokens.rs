@@ -45,7 +45,7 @@ pub fn user_access_token(
     orgs: OrgClaims<'_>,
 ) -> Result<AccessToken, KeyError> {
     let now = state.clock.now();
-    let exp = now + state.settings.tokens.access_token_ttl;
+    let exp = now + state.lifetimes.get().access_token;
     let jti = uuid::Uuid::new_v4().to_string();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(state.settings.issuer));
@@ -74,7 +74,7 @@ pub fn user_access_token(
 /// An access token for a client acting on its own behalf: no user claims.
 pub fn client_access_token(state: &AppState, client_id: &str, scope: &str) -> Result<AccessToken, KeyError> {
     let now = state.clock.now();
-    let exp = now + state.settings.tokens.access_token_ttl;
+    let exp = now + state.lifetimes.get().access_token;
     let jti = uuid::Uuid::new_v4().to_string();
     let claims = json!({
         "iss": state.settings.issuer, "sub": client_id, "client_id": client_id, "scope": scope,
@@ -132,7 +132,7 @@ pub fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, Key
     claims.insert("iss".into(), json!(state.settings.issuer));
     claims.insert("aud".into(), json!(input.client_id));
     claims.insert("iat".into(), json!(now));
-    claims.insert("exp".into(), json!(now + state.settings.tokens.id_token_ttl));
+    claims.insert("exp".into(), json!(now + state.lifetimes.get().id_token));
     claims.insert("auth_time".into(), json!(input.auth_time));
     insert_opt(&mut claims, "nonce", input.nonce);
     claims.insert("at_hash".into(), json!(at_hash(input.access_token)));

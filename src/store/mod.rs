@@ -4,6 +4,7 @@
 
 mod abuse;
 mod account_tokens;
+mod admin_conf; // admconf
 mod app_settings;
 mod audit;
 mod backend_orgs;
@@ -22,6 +23,7 @@ mod signing_keys;
 mod users;
 
 pub use account_tokens::AccountTokenRow;
+pub use admin_conf::AuditFilter; // admconf
 pub use audit::{AuditRow, Counts};
 pub use backend_orgs::{OrgFilter, OrgOrder};
 pub use clients::ClientRow;

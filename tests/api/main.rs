@@ -3,8 +3,10 @@
 mod helpers;
 
 mod abuse;
-mod admin;
 mod account;
+mod admin;
+mod admin_audit; // admconf
+mod admin_conf; // admconf
 mod authorize;
 mod backend_api;
 mod backend_api_snapshots;

@@ -114,7 +114,7 @@ pub async fn finish_login(req: &HttpRequest, state: &AppState, a: &AdminSettings
             {
                 return internal_error(&e);
             }
-            let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
+            let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.lifetimes.get().session));
             let pending = cookies::removal(&state.settings, cookies::MFA_PENDING);
             render::redirect(&cont.target(a), StatusCode::SEE_OTHER, vec![session, pending])
         }

@@ -150,7 +150,7 @@ pub async fn enrol_submit(req: HttpRequest, state: web::Data<AppState>, form: we
     let ctx = hosted::session_context(&req, ip.as_deref());
     match login::complete_enrolment(&state, &a, &pending, &form.code, ip.as_deref(), ctx).await {
         Ok((new, cont, codes)) => {
-            let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
+            let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.lifetimes.get().session));
             let clear = cookies::removal(&state.settings, cookies::MFA_PENDING);
             let next = cont.target(&a);
             render::page(StatusCode::OK, &RecoveryCodesPage { look: &look, codes: &codes, next: &next }, vec![session, clear])

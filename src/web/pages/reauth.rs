@@ -37,7 +37,14 @@ fn local(path: Option<&str>) -> &str {
         .unwrap_or("/account")
 }
 
-async fn render_page(req: &HttpRequest, state: &AppState, who: &SignedIn, return_to: &str, status: StatusCode, error: Option<&str>) -> HttpResponse {
+async fn render_page(
+    req: &HttpRequest,
+    state: &AppState,
+    who: &SignedIn,
+    return_to: &str,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
     let a = hosted::admin(state).await;
     let f = match reauth::factors(state, &who.user).await {
         Ok(f) => f,
@@ -83,10 +90,9 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, who: SignedIn,
         Ok(()) => return render::redirect(&return_to, StatusCode::SEE_OTHER, Vec::new()),
         Err(ReauthError::Wrong) => "That is not correct. Try again.".to_string(),
         Err(ReauthError::RateLimited { retry_after }) => return hosted::rate_limited(&Look::from(&a), retry_after),
-        Err(ReauthError::Locked(until)) => format!(
-            "Too many failed attempts. Try again {}.",
-            crate::auth::abuse::retry_phrase(state.clock.now(), until)
-        ),
+        Err(ReauthError::Locked(until)) => {
+            format!("Too many failed attempts. Try again {}.", crate::auth::abuse::retry_phrase(state.clock.now(), until))
+        }
         Err(ReauthError::NoFactor) => "Your account has no password or authenticator app; sign in again with an email link.".to_string(),
         Err(e @ (ReauthError::Mfa(_) | ReauthError::Store(_) | ReauthError::Password(_))) => return internal_error(&e),
     };
