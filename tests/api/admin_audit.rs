@@ -131,6 +131,7 @@ both_backends! {
         assert!(css.contains("#aa3300"), "an invalid colour falls back to the saved one");
         let page = admin.get(app.url("/admin/look-and-feel")).send().await.expect("page");
         assert!(page.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors 'none'"));
+        assert_eq!(app.get("/static/js/admin-look.js").await.status(), StatusCode::OK, "the live preview script is served");
         // Missing CSRF: refused.
         let res = admin.post(app.url("/admin/look-and-feel/save")).form(&form("X", "")).send().await.expect("post");
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
