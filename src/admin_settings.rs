@@ -1,8 +1,9 @@
 //! Settings an administrator changes at run time (signup policy, MFA, lockout and rate limits,
-//! Look & Feel), stored in the database so every replica sees the same values. Edited with
-//! `gatehouse settings set KEY VALUE` until the admin dashboard lands. Unset keys use the
-//! defaults below.
+//! Look & Feel, session and token lifetimes), stored in the database so every replica sees the
+//! same values. Edited on the admin dashboard (`/admin/settings`, `/admin/look-and-feel`) or
+//! with `gatehouse settings set KEY VALUE`. Unset keys use the defaults below.
 
+use crate::auth::audit::{self, Event};
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 use serde_json::{Map, Value};
@@ -34,6 +35,11 @@ pub struct AdminSettings {
     pub support_email: Option<String>,
     pub redirect_after_login: Option<String>,
     pub redirect_after_logout: Option<String>,
+    /// Session and token lifetimes in seconds; `None`: the environment's (`crate::lifetimes`).
+    pub session_ttl: Option<i64>,
+    pub access_token_ttl: Option<i64>,
+    pub id_token_ttl: Option<i64>,
+    pub refresh_token_ttl: Option<i64>,
 }
 
 #[derive(Clone, Copy)]
@@ -52,6 +58,8 @@ enum Kind {
     Email,
     SignupPolicy,
     Domains,
+    /// Seconds from 60 to a year, or empty for the environment's value.
+    Seconds,
 }
 
 /// (key, default, kind, meaning)
@@ -79,7 +87,36 @@ const KEYS: &[(&str, &str, Kind, &str)] = &[
     ("support_email", "", Kind::Email, "shown on pages and emails"),
     ("redirect_after_login", "", Kind::Redirect, "where to go after a login without an OAuth request (default /account)"),
     ("redirect_after_logout", "", Kind::Redirect, "where to go after hosted logout (default: the signed-out page)"),
+    ("session_ttl", "", Kind::Seconds, "sign-in session lifetime in seconds (empty: GATEHOUSE_SESSION_TTL)"),
+    ("access_token_ttl", "", Kind::Seconds, "access token lifetime in seconds (empty: GATEHOUSE_ACCESS_TOKEN_TTL)"),
+    ("id_token_ttl", "", Kind::Seconds, "ID token lifetime in seconds (empty: GATEHOUSE_ID_TOKEN_TTL)"),
+    ("refresh_token_ttl", "", Kind::Seconds, "refresh token lifetime in seconds (empty: GATEHOUSE_REFRESH_TOKEN_TTL)"),
 ];
+
+/// The settings on the dashboard's Look & Feel page.
+pub const LOOK_KEYS: &[&str] =
+    &["show_sidebar", "product_name", "logo_url", "primary_color", "support_email", "redirect_after_login", "redirect_after_logout"];
+
+/// The security settings on the dashboard's Settings page.
+pub const SECURITY_KEYS: &[&str] = &[
+    "signup_policy",
+    "signup_allowed_domains",
+    "require_mfa",
+    "require_mfa_for_admins",
+    "lockout_threshold",
+    "lockout_seconds",
+    "rate_limit_ip_per_minute",
+    "rate_limit_account_per_minute",
+    "remember_device_days",
+    "magic_link_hours",
+    "session_ttl",
+    "access_token_ttl",
+    "id_token_ttl",
+    "refresh_token_ttl",
+];
+
+/// The longest lifetime a `Kind::Seconds` setting may have (a year).
+const MAX_SECONDS: i64 = 365 * 24 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminSettingsError {
@@ -154,6 +191,8 @@ pub fn validate(key: &str, raw: &str) -> Result<String, AdminSettingsError> {
                 Some(bad) => format!("`{bad}` is not a domain; give comma-separated domains such as example.com,example.org"),
             }
         }
+        Kind::Seconds if v.is_empty() || v.parse::<i64>().is_ok_and(|n| (60..=MAX_SECONDS).contains(&n)) => return Ok(v.to_string()),
+        Kind::Seconds => format!("`{v}` is not a number of seconds from 60 to {MAX_SECONDS} (or empty for the environment's value)"),
     };
     Err(invalid(key, &refusal))
 }
@@ -180,6 +219,7 @@ fn from_stored(stored: &[(String, String)]) -> AdminSettings {
     let values = effective(stored);
     let get = |k: &str| values.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_str()).unwrap_or_default();
     let opt = |k: &str| Some(get(k).to_string()).filter(|v| !v.is_empty());
+    let seconds = |k: &str| get(k).parse::<i64>().ok().filter(|n| (60..=MAX_SECONDS).contains(n));
     let count = |k: &str, default: i64| get(k).parse::<i64>().ok().filter(|n| *n >= 1).unwrap_or(default);
     AdminSettings {
         signup_policy: match get("signup_policy") {
@@ -204,14 +244,84 @@ fn from_stored(stored: &[(String, String)]) -> AdminSettings {
         support_email: opt("support_email"),
         redirect_after_login: opt("redirect_after_login"),
         redirect_after_logout: opt("redirect_after_logout"),
+        session_ttl: seconds("session_ttl"),
+        access_token_ttl: seconds("access_token_ttl"),
+        id_token_ttl: seconds("id_token_ttl"),
+        refresh_token_ttl: seconds("refresh_token_ttl"),
     }
 }
 
-pub async fn set(store: &Store, clock: &Clock, key: &str, value: &str) -> Result<String, AdminSettingsError> {
+/// Sets one setting, recorded as `settings.set` by `by`'s actor (its action and subject are
+/// set here).
+pub async fn set(store: &Store, clock: &Clock, by: Event<'_>, key: &str, value: &str) -> Result<String, AdminSettingsError> {
     let value = validate(key, value)?;
     store.put_app_setting(key, &value, clock.now()).await?;
-    crate::auth::audit::record(store, clock, "cli", "settings.set", key, &serde_json::json!({ "value": value })).await?;
+    audit::record_event(store, clock, Event { action: "settings.set", subject: key, ..by }, &serde_json::json!({ "value": value })).await?;
     Ok(value)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// `(key, problem)` for every invalid value; nothing was saved.
+    #[error("{}", .0.iter().map(|(k, p)| format!("{k}: {p}")).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<(String, String)>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks every value first, then stores those that changed and records one audit event
+/// (`by`, with the changed keys and values). Nothing is stored when a value is invalid.
+/// Returns the changed `(key, value)` pairs.
+pub async fn save(store: &Store, clock: &Clock, by: Event<'_>, values: &[(&str, String)]) -> Result<Vec<(String, String)>, SaveError> {
+    let mut checked = Vec::new();
+    let mut problems = Vec::new();
+    for (key, raw) in values {
+        match validate(key, raw) {
+            Ok(v) => checked.push((key.to_string(), v)),
+            Err(AdminSettingsError::Invalid { key, problem }) => problems.push((key, problem)),
+            Err(e @ AdminSettingsError::UnknownKey(..)) => problems.push((key.to_string(), e.to_string())),
+            Err(AdminSettingsError::Store(e)) => return Err(SaveError::Store(e)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(SaveError::Fields(problems));
+    }
+    let current = values_of(&store.app_settings().await?);
+    let changed: Vec<(String, String)> = checked.into_iter().filter(|(k, v)| current.get(k) != Some(v)).collect();
+    if changed.is_empty() {
+        return Ok(changed);
+    }
+    let now = clock.now();
+    for (k, v) in &changed {
+        store.put_app_setting(k, v, now).await?;
+    }
+    let detail: Map<String, Value> = changed.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    audit::record_event(store, clock, by, &serde_json::json!({ "changed": detail })).await?;
+    Ok(changed)
+}
+
+fn values_of(stored: &[(String, String)]) -> std::collections::HashMap<String, String> {
+    effective(stored).into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Every key with its effective value as text (forms show these).
+pub async fn values(store: &Store) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    Ok(values_of(&store.app_settings().await?))
+}
+
+/// The values of `keys` from a submitted form: a checkbox (a `Bool` key) that is absent is
+/// off; other absent keys are left out.
+pub fn form_values<'k>(keys: &[&'k str], form: &std::collections::HashMap<String, String>) -> Vec<(&'k str, String)> {
+    keys.iter()
+        .filter_map(|k| {
+            let is_bool = KEYS.iter().any(|(key, _, kind, _)| key == k && matches!(kind, Kind::Bool));
+            match form.get(*k) {
+                Some(v) => Some((*k, v.clone())),
+                None if is_bool => Some((*k, "false".to_string())),
+                None => None,
+            }
+        })
+        .collect()
 }
 
 pub async fn unset(store: &Store, clock: &Clock, key: &str) -> Result<(), AdminSettingsError> {
@@ -228,6 +338,8 @@ pub async fn show(store: &Store) -> Result<Value, StoreError> {
         let v = match kind {
             Kind::Bool => Value::Bool(value == "true"),
             Kind::Count | Kind::PasswordLength => value.parse::<i64>().map(Value::from).unwrap_or(Value::String(value)),
+            Kind::Seconds if value.is_empty() => Value::Null,
+            Kind::Seconds => value.parse::<i64>().map(Value::from).unwrap_or(Value::String(value)),
             _ => Value::String(value),
         };
         out.insert(key.to_string(), v);
@@ -275,5 +387,8 @@ mod tests {
         assert!(logo.contains("https") && logo.contains("because"), "{logo}");
         assert!(validate("password_min_length", "7").is_err());
         assert_eq!(validate("password_min_length", "12").expect("length"), "12");
+        assert_eq!(validate("access_token_ttl", "").expect("default"), "");
+        assert!(validate("access_token_ttl", "59").is_err());
+        assert!(validate("signup_policy", "closed").unwrap_err().to_string().contains("invite_only"));
     }
 }

@@ -53,6 +53,9 @@ pub enum Command {
     /// Show or replace the org role structure (roles, their order and permissions).
     #[command(subcommand)]
     Roles(RolesCommand),
+    // admconf
+    /// Read the audit log, newest first, as one JSON object: {"entries": [...], "next": cursor}.
+    Audit(AuditArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -167,6 +170,41 @@ pub enum ApiKeyCommand {
 pub enum KeysCommand {
     /// Create a new signing key; the previous one stays published until its tokens expire.
     Rotate,
+    /// List the signing keys as one JSON object: {"keys": [{kid, alg, created_at, activates_at,
+    /// retired_at, published_until, state}]}, where state is next, current or retiring.
+    List,
+}
+
+// admconf
+/// Filters for `gatehouse audit` (the same as the admin dashboard's audit log).
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Only events by this actor: a user's email or id, `cli`, `backend-api` or `system`.
+    #[arg(long)]
+    actor: Option<String>,
+    /// Only this action (`api_key.created`), or a family ending in `*` (`login.*`).
+    #[arg(long)]
+    action: Option<String>,
+    /// Only events about this target (a user, client, org or key id, a setting name).
+    #[arg(long)]
+    target: Option<String>,
+    /// First day to include, YYYY-MM-DD (UTC).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day to include, YYYY-MM-DD (UTC).
+    #[arg(long)]
+    to: Option<String>,
+    /// How many entries to print (1 to 1000).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
+    limit: i64,
+    /// Continue after a previous page: the `next` value it printed.
+    #[arg(long)]
+    before: Option<String>,
+}
+
+/// What the CLI records as the actor of its changes.
+fn cli_event(action: &str) -> auth::audit::Event<'_> {
+    auth::audit::Event { actor: "cli", action, subject: "", ip: None }
 }
 
 /// A failure worth one line on stderr.
@@ -241,7 +279,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             match cmd {
                 SettingsCommand::Show => print(crate::admin_settings::show(&store).await?),
                 SettingsCommand::Set { key, value } => {
-                    let value = crate::admin_settings::set(&store, &clock, &key, &value).await?;
+                    let value = crate::admin_settings::set(&store, &clock, cli_event("settings.set"), &key, &value).await?;
                     print(json!({ "key": key, "value": value }));
                 }
                 SettingsCommand::Unset { key } => {
@@ -254,10 +292,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Client(cmd) => crate::cli_clients::run(settings, cmd).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => {
             let store = startup::open_store(&settings).await?;
-            if name.trim().is_empty() {
-                return Err(CliError("--name must not be empty".into()));
-            }
-            let created = auth::api_keys::create(&store, &Clock::system(), name.trim()).await?;
+            let created = crate::admin::api_keys::create(&store, &Clock::system(), cli_event("api_key.created"), &name).await?;
             print(json!({ "api_key_id": created.id, "api_key": created.key }));
             Ok(())
         }
@@ -276,9 +311,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::ApiKey(ApiKeyCommand::Revoke { id }) => {
             let store = startup::open_store(&settings).await?;
-            if !auth::api_keys::revoke(&store, &Clock::system(), id.trim()).await? {
-                return Err(CliError(format!("no live API key with id {}", id.trim())));
-            }
+            crate::admin::api_keys::revoke(&store, &Clock::system(), cli_event("api_key.revoked"), &id)
+                .await
+                .map_err(|e| CliError(format!("{e}: {}", id.trim())))?;
             print(json!({ "ok": true }));
             Ok(())
         }
@@ -286,8 +321,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Roles(cmd) => roles_command(settings, cmd).await,
         Command::Keys(KeysCommand::Rotate) => {
             let state = startup::build_state(settings, Clock::system()).await?;
-            let kid = state.keys.rotate().await?;
+            let kid = state.keys.rotate_recorded(cli_event("signing_key.rotated")).await?;
             print(json!({ "kid": kid }));
+            Ok(())
+        }
+        // admconf
+        Command::Keys(KeysCommand::List) => {
+            let state = startup::build_state(settings, Clock::system()).await?;
+            print(json!({ "keys": state.keys.list().await? }));
+            Ok(())
+        }
+        Command::Audit(args) => {
+            let store = startup::open_store(&settings).await?;
+            let q = crate::admin::audit_log::AuditQuery {
+                actor: args.actor,
+                action: args.action,
+                target: args.target,
+                from: args.from,
+                to: args.to,
+                before: args.before,
+            };
+            print(serde_json::to_value(crate::admin::audit_log::search(&store, &q, args.limit).await?)?);
             Ok(())
         }
     }
@@ -314,6 +368,7 @@ fn management_command_name(command: &Command) -> Option<String> {
         Command::Settings(_) => "settings",
         Command::Org(_) => "org",
         Command::Roles(_) => "roles",
+        Command::Audit(_) => "audit",
     };
     Some(format!("gatehouse {name}"))
 }

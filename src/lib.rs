@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod email;
 pub mod jobs;
 pub mod keys;
+pub mod lifetimes;
 pub mod net;
 pub mod oidc;
 pub mod orgs;

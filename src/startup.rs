@@ -122,12 +122,16 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     let master = load_master_key(&settings)?;
     let store = open_store(&settings).await?;
     let retention = settings.max_jwt_lifetime() + 300;
-    let keys = KeyManager::start(store.clone(), master.clone(), clock.clone(), retention, settings.key_publish_delay).await?;
+    let lifetimes = crate::lifetimes::LiveLifetimes::new(crate::lifetimes::Lifetimes::from_env(&settings));
+    lifetimes.refresh(&store).await;
+    let keys = KeyManager::start(store.clone(), master.clone(), clock.clone(), retention, settings.key_publish_delay)
+        .await?
+        .following(lifetimes.clone());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let hasher = PasswordHasher::with_queue(cores, std::time::Duration::from_millis(settings.password_queue_wait_ms));
     let discovery_json: Arc<str> = crate::oidc::discovery::document(&settings.issuer).to_string().into();
     let mailer = crate::email::Mailer::from_settings(&settings).map_err(|e| StartupError::Other(e.to_string()))?;
-    Ok(AppState { settings: Arc::new(settings), store, keys, hasher, clock, master, mailer, discovery_json })
+    Ok(AppState { settings: Arc::new(settings), store, keys, hasher, clock, master, mailer, discovery_json, lifetimes })
 }
 
 pub struct Application {
@@ -152,6 +156,7 @@ impl Application {
         let state = build_state(settings, clock).await?;
         let port = listener.local_addr().map_err(|source| StartupError::Listen { addr: state.settings.listen.clone(), source })?.port();
         state.keys.spawn_refresher(state.settings.key_refresh_seconds);
+        state.lifetimes.spawn_refresher(state.store.clone(), state.settings.key_refresh_seconds);
         crate::jobs::spawn_cleanup(state.store.clone(), state.clock.clone());
         crate::email::spawn_sender(state.clone());
         state.store.spawn_health_watch();

@@ -20,4 +20,6 @@ pub struct AppState {
     pub mailer: Mailer,
     /// The discovery document, rendered once at start-up.
     pub discovery_json: Arc<str>,
+    /// Session and token lifetimes in force (environment defaults, admin overrides).
+    pub lifetimes: crate::lifetimes::LiveLifetimes,
 }

@@ -151,7 +151,7 @@ fn event<'a>(actor: Actor<'a>, action: &'a str, subject: &'a str) -> Event<'a> {
 }
 
 pub fn lifetimes(state: &AppState) -> Lifetimes {
-    Lifetimes::of(&state.settings)
+    Lifetimes::of(&state.lifetimes.get())
 }
 
 pub async fn list(state: &AppState) -> Result<Vec<ClientRow>, AdminClientError> {

@@ -11,3 +11,8 @@ pub mod clients;
 // --- admusers: users and orgs ---
 pub mod orgs;
 pub mod users;
+
+// admconf: API keys, audit log, settings forms
+pub mod api_keys;
+pub mod audit_log;
+pub mod settings;

@@ -100,7 +100,7 @@ pub async fn after_first_factor(
     }
     // Every factor the account needs is done: the login counts as a success.
     abuse::record_success(state, &user.email, ctx.ip).await?;
-    Ok(LoginStep::Session(session::create(&state.store, &state.clock, state.settings.session_ttl, &user.id, method, ctx).await?))
+    Ok(LoginStep::Session(session::create(&state.store, &state.clock, state.lifetimes.get().session, &user.id, method, ctx).await?))
 }
 
 /// The user behind a pending MFA token (challenge or enrolment), without using it.
@@ -142,7 +142,7 @@ pub async fn complete_challenge(
     let row = account_tokens::consume(state, pending, MFA_PENDING).await?.ok_or(MfaLoginError::Expired)?;
     abuse::record_success(state, &user.email, ip).await?;
     let (method, continuation) = continuation_of(&row);
-    let session = session::create(&state.store, &state.clock, state.settings.session_ttl, &user.id, &method, ctx).await?;
+    let session = session::create(&state.store, &state.clock, state.lifetimes.get().session, &user.id, &method, ctx).await?;
     let device = if remember {
         let ttl = look.remember_device_days * 24 * 3600;
         Some(account_tokens::issue(state, &user.id, MFA_DEVICE, ttl, &serde_json::json!({})).await?)
@@ -179,6 +179,6 @@ pub async fn complete_enrolment(
     if let Some(old) = previous_session {
         session::end(&state.store, old).await?;
     }
-    let session = session::create(&state.store, &state.clock, state.settings.session_ttl, &user.id, &method, ctx).await?;
+    let session = session::create(&state.store, &state.clock, state.lifetimes.get().session, &user.id, &method, ctx).await?;
     Ok((session, continuation, codes))
 }

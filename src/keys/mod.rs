@@ -10,6 +10,8 @@ use josekit::jws::{self, JwsHeader, JwsSigner, JwsVerifier, RS256};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+pub mod listing;
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error(transparent)]
@@ -50,6 +52,8 @@ pub struct KeyManager {
     /// How long a retired key stays published (longest JWT lifetime plus leeway).
     retention: i64,
     publish_delay: i64,
+    /// Admin-set token lifetimes: a retired key stays published for the longest of them too.
+    lifetimes: Option<crate::lifetimes::LiveLifetimes>,
     loaded: Arc<RwLock<Option<Arc<Loaded>>>>,
 }
 
@@ -84,7 +88,7 @@ async fn generate_row(master: &MasterKey, now: i64, activates_at: i64) -> Result
 impl KeyManager {
     /// Loads keys, creating the first one if the database has none.
     pub async fn start(store: Store, master: MasterKey, clock: Clock, retention: i64, publish_delay: i64) -> Result<Self, KeyError> {
-        let km = Self { store, master, clock, retention, publish_delay, loaded: Arc::new(RwLock::new(None)) };
+        let km = Self { store, master, clock, retention, publish_delay, lifetimes: None, loaded: Arc::new(RwLock::new(None)) };
         let now = km.clock.now();
         if km.store.publishable_signing_keys(now - km.retention).await?.iter().all(|k| k.retired_at.is_some()) {
             let row = generate_row(&km.master, now, now).await?;
@@ -93,6 +97,18 @@ impl KeyManager {
         }
         km.reload().await?;
         Ok(km)
+    }
+
+    /// Keeps retired keys published for as long as the admin-set token lifetimes need.
+    pub fn following(mut self, lifetimes: crate::lifetimes::LiveLifetimes) -> Self {
+        self.lifetimes = Some(lifetimes);
+        self
+    }
+
+    /// How long a retired key stays published: the longest JWT lifetime (environment or
+    /// admin setting) plus leeway.
+    pub fn retention(&self) -> i64 {
+        self.retention.max(self.lifetimes.as_ref().map_or(0, |l| l.get().max_jwt() + 300))
     }
 
     /// Creates a new key. It signs after the publish delay, once every replica has had
@@ -109,7 +125,7 @@ impl KeyManager {
     /// Re-reads keys from the database and swaps the in-memory set.
     pub async fn reload(&self) -> Result<(), KeyError> {
         let now = self.clock.now();
-        let rows = self.store.publishable_signing_keys(now - self.retention).await?;
+        let rows = self.store.publishable_signing_keys(now - self.retention()).await?;
         // Newest key that is already allowed to sign.
         let current = rows
             .iter()

@@ -4,7 +4,6 @@ use super::error::OAuthError;
 use super::registration;
 use crate::clock::Clock;
 use crate::crypto;
-use crate::settings::Settings;
 use crate::store::{ClientRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -159,12 +158,12 @@ impl ClientRow {
 
     /// This client's access-token lifetime, never beyond the instance's longest JWT
     /// lifetime (how long a retired signing key stays published).
-    pub fn access_ttl(&self, settings: &Settings) -> i64 {
-        self.access_token_ttl.map_or(settings.tokens.access_token_ttl, |t| t.min(settings.max_jwt_lifetime()))
+    pub fn access_ttl(&self, l: &crate::lifetimes::Lifetimes) -> i64 {
+        self.access_token_ttl.map_or(l.access_token, |t| t.min(l.max_jwt()))
     }
 
-    pub fn refresh_ttl(&self, settings: &Settings) -> i64 {
-        self.refresh_token_ttl.unwrap_or(settings.tokens.refresh_token_ttl)
+    pub fn refresh_ttl(&self, l: &crate::lifetimes::Lifetimes) -> i64 {
+        self.refresh_token_ttl.unwrap_or(l.refresh_token)
     }
 
     /// The current secret, or the previous one while its grace period lasts.

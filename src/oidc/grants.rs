@@ -74,7 +74,7 @@ async fn issue_for_user(
         ),
         None => OrgClaims::All(&orgs),
     };
-    let access_ttl = client.access_ttl(&state.settings);
+    let access_ttl = client.access_ttl(&state.lifetimes.get());
     let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method, org_claims, access_ttl)?;
     let id_token = if scope::has(&grant.scope, "openid") {
         Some(tokens::id_token(
@@ -100,7 +100,7 @@ async fn issue_for_user(
             token_hash: crypto::sha256_hex(&token),
             grant_id: grant.id.clone(),
             created_at: now,
-            expires_at: now + client.refresh_ttl(&state.settings),
+            expires_at: now + client.refresh_ttl(&state.lifetimes.get()),
             rotated_at: None,
         };
         (token, row)
@@ -251,7 +251,7 @@ async fn client_credentials(
     // No grant or token row: a client-credentials token is answered from its signature, the
     // client's existence and a small revocation list (`access::verify_access_token`). The two
     // inserts per token were most of this endpoint's cost after the RSA signature (issue 12).
-    let access_ttl = client.client.access_ttl(&state.settings);
+    let access_ttl = client.client.access_ttl(&state.lifetimes.get());
     let access = tokens::client_access_token(state, &client.client.id, &scope, access_ttl)?;
     Ok(TokenResponse {
         access_token: access.token,

@@ -149,12 +149,9 @@ pub struct Lifetimes {
 }
 
 impl Lifetimes {
-    pub fn of(settings: &crate::settings::Settings) -> Self {
-        Self {
-            access_default: settings.tokens.access_token_ttl,
-            access_max: settings.max_jwt_lifetime(),
-            refresh_default: settings.tokens.refresh_token_ttl,
-        }
+    /// The lifetimes in force (the environment's, or the admin's overrides).
+    pub fn of(l: &crate::lifetimes::Lifetimes) -> Self {
+        Self { access_default: l.access_token, access_max: l.max_jwt(), refresh_default: l.refresh_token }
     }
 }
 

@@ -137,7 +137,7 @@ pub fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, Key
     claims.insert("iss".into(), json!(state.settings.issuer));
     claims.insert("aud".into(), json!(input.client_id));
     claims.insert("iat".into(), json!(now));
-    claims.insert("exp".into(), json!(now + state.settings.tokens.id_token_ttl));
+    claims.insert("exp".into(), json!(now + state.lifetimes.get().id_token));
     claims.insert("auth_time".into(), json!(input.auth_time));
     insert_opt(&mut claims, "nonce", input.nonce);
     claims.insert("at_hash".into(), json!(at_hash(input.access_token)));

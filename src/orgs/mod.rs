@@ -69,18 +69,50 @@ pub async fn structure_of(store: &Store, org: &OrgRow) -> Result<RoleStructure, 
     }
 }
 
-/// Replaces a role structure (CLI now, admin dashboard later). Roles still assigned to
-/// members cannot disappear.
-pub async fn set_structure(state: &AppState, structure: &RoleStructure) -> Result<(), OrgError> {
+/// Replaces a role structure (`gatehouse roles set` and the admin dashboard), renaming roles
+/// for the members and invitations that hold them (`renames`: `(old, new)` pairs), recorded
+/// as `roles.updated` by `by`'s actor. Roles still assigned to members cannot disappear.
+pub async fn save_structure(
+    state: &AppState,
+    by: crate::auth::audit::Event<'_>,
+    structure: &RoleStructure,
+    renames: &[(String, String)],
+) -> Result<(), OrgError> {
     structure.validate().map_err(OrgError::Invalid)?;
+    let current = load_structure(&state.store, &structure.name).await?;
+    let renames: Vec<(String, String)> = renames.iter().filter(|(old, new)| old != new).cloned().collect();
+    for (i, (old, new)) in renames.iter().enumerate() {
+        if current.as_ref().and_then(|c| c.rank(old)).is_none() {
+            return Err(OrgError::Invalid(format!("there is no role `{old}` to rename")));
+        }
+        if structure.rank(new).is_none() || renames[..i].iter().any(|(o, _)| o == old) {
+            return Err(OrgError::Invalid(format!("role `{old}` cannot be renamed to `{new}`")));
+        }
+    }
     let in_use = state.store.roles_in_use(&structure.name).await?;
-    if let Some(missing) = in_use.iter().find(|r| structure.rank(r).is_none()) {
-        return Err(OrgError::Invalid(format!("role `{missing}` is still assigned to members; change their role first")));
+    for role in &in_use {
+        let after = renames.iter().find(|(old, _)| old == role).map(|(_, new)| new).unwrap_or(role);
+        if structure.rank(after).is_none() {
+            return Err(OrgError::Invalid(format!("role `{role}` is still assigned to members; change their role first")));
+        }
     }
     let roles: Vec<(String, String)> =
         structure.roles.iter().map(|r| (r.name.clone(), serde_json::to_string(&r.permissions).unwrap_or_else(|_| "[]".into()))).collect();
-    state.store.replace_role_mapping(&structure.name, structure.multi_role, &roles, state.clock.now()).await?;
+    state.store.save_role_mapping(&structure.name, structure.multi_role, &roles, &renames, state.clock.now()).await?;
+    let detail = json!({
+        "multi_role": structure.multi_role,
+        "roles": structure.roles.iter().map(|r| json!({ "name": r.name, "permissions": r.permissions })).collect::<Vec<_>>(),
+        "renamed": renames.iter().map(|(old, new)| json!({ "from": old, "to": new })).collect::<Vec<_>>(),
+    });
+    let event = crate::auth::audit::Event { action: "roles.updated", subject: &structure.name, ..by };
+    crate::auth::audit::record_event(&state.store, &state.clock, event, &detail).await?;
     Ok(())
+}
+
+/// `save_structure` without renames, recorded as done by the CLI (`gatehouse roles set`).
+pub async fn set_structure(state: &AppState, structure: &RoleStructure) -> Result<(), OrgError> {
+    let by = crate::auth::audit::Event { actor: "cli", action: "roles.updated", subject: "", ip: None };
+    save_structure(state, by, structure, &[]).await
 }
 
 /// The PropelAuth OrgMemberInfo object (wire spec §3.2).

@@ -5,6 +5,7 @@
 mod abuse;
 // --- admusers: the admin dashboard's user and org lists ---
 mod account_tokens;
+mod admin_conf; // admconf
 mod admin_users;
 mod app_settings;
 mod audit;
@@ -32,6 +33,7 @@ mod users;
 
 pub use account_tokens::AccountTokenRow;
 // --- admusers ---
+pub use admin_conf::AuditFilter; // admconf
 pub use admin_users::{ListCursor, ListPage, Matching};
 pub use audit::{AuditRow, Counts};
 pub use backend_orgs::{OrgFilter, OrgOrder};

@@ -10,6 +10,10 @@ use actix_web::web;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The same policy for the pages the admin dashboard frames itself (Look & Feel previews).
+pub const CSP_FRAMED_BY_SELF: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
+                   object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
+
 pub async fn apply(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let method = req.method().clone();

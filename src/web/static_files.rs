@@ -6,6 +6,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("css/app.css", "text/css; charset=utf-8", include_str!("../../static/css/app.css")),
     ("css/admin.css", "text/css; charset=utf-8", include_str!("../../static/css/admin.css")),
     ("js/admin.js", "text/javascript; charset=utf-8", include_str!("../../static/js/admin.js")),
+    ("js/admin-look.js", "text/javascript; charset=utf-8", include_str!("../../static/js/admin-look.js")), // admconf
     ("js/form_post.js", "text/javascript; charset=utf-8", include_str!("../../static/js/form_post.js")),
     ("js/password_hint.js", "text/javascript; charset=utf-8", include_str!("../../static/js/password_hint.js")),
     ("js/recovery_codes.js", "text/javascript; charset=utf-8", include_str!("../../static/js/recovery_codes.js")),

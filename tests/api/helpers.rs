@@ -384,7 +384,7 @@ impl TestApp {
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) {
-        gatehouse::admin_settings::set(&self.state.store, &self.clock, key, value).await.expect("setting accepted");
+        gatehouse::admin_settings::set(&self.state.store, &self.clock, CLI, key, value).await.expect("setting accepted");
     }
 
     /// Every email written to the outbox (bodies opened with the master key), newest first.
@@ -428,3 +428,7 @@ pub fn link_in(text: &str, path: &str) -> String {
         .unwrap_or_else(|| panic!("no {path} link in:\n{text}"))
         .to_string()
 }
+
+/// An audit actor for settings changed in tests, as the CLI would.
+pub const CLI: gatehouse::auth::audit::Event<'static> =
+    gatehouse::auth::audit::Event { actor: "cli", action: "settings.set", subject: "", ip: None };

@@ -5,7 +5,9 @@ mod helpers;
 mod abuse;
 mod account;
 mod admin;
+mod admin_audit; // admconf
 mod admin_clients;
+mod admin_conf; // admconf
 mod authorize;
 mod backend_api;
 mod backend_api_snapshots;

@@ -5,6 +5,13 @@
 
 mod clients;
 mod overview;
+// admconf
+mod api_keys;
+mod audit;
+mod look;
+mod roles;
+mod settings;
+mod signing_keys;
 mod view;
 // --- admusers ---
 mod orgs;
@@ -76,4 +83,24 @@ admin_routes! {
     "/admin/orgs/{org_id}/invite" => { post orgs::invite },
     "/admin/orgs/{org_id}/revoke-invite" => { post orgs::revoke_invite },
     // --- end admusers ---
+    // admconf: roles, API keys, Look & Feel, signing keys, settings, audit log
+    "/admin/roles" => { get roles::page },
+    "/admin/roles/edit" => { post roles::edit },
+    "/admin/roles/save" => { post roles::save },
+    "/admin/api-keys" => { get api_keys::page },
+    "/admin/api-keys/create" => { post api_keys::create },
+    "/admin/api-keys/{key_id}/revoke" => { post api_keys::revoke },
+    "/admin/api-keys/end-user/{key_id}/revoke" => { post api_keys::revoke_end_user },
+    "/admin/look-and-feel" => { get look::page },
+    "/admin/look-and-feel/save" => { post look::save },
+    "/admin/look-and-feel/preview/login" => { get look::preview_login },
+    "/admin/look-and-feel/preview/account" => { get look::preview_account },
+    "/admin/look-and-feel/preview/theme.css" => { get look::preview_theme },
+    "/admin/keys" => { get signing_keys::page },
+    "/admin/keys/rotate" => { post signing_keys::rotate },
+    "/admin/settings" => { get settings::page },
+    "/admin/settings/save" => { post settings::save },
+    "/admin/audit" => { get audit::page },
+    "/admin/audit.csv" => { get audit::csv },
+    // end admconf
 }

@@ -124,7 +124,7 @@ pub async fn finish_login(req: &HttpRequest, state: &AppState, a: &AdminSettings
             {
                 return internal_error(&e);
             }
-            let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
+            let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.lifetimes.get().session));
             let pending = cookies::removal(&state.settings, cookies::MFA_PENDING);
             let device = crate::auth::abuse::device_cookie(state, &new.session.user_id);
             let device = cookies::build(&state.settings, cookies::DEVICE, device, Some(crate::auth::abuse::DEVICE_COOKIE_DAYS * 24 * 3600));

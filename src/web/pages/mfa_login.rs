@@ -145,7 +145,7 @@ pub async fn enrol_submit(req: HttpRequest, state: web::Data<AppState>, CsrfForm
     let previous = cookies::read(&req, &state.settings, cookies::SESSION);
     match login::complete_enrolment(&state, &a, &pending, &form.code, ip.as_deref(), ctx, previous.as_deref()).await {
         Ok((new, cont, codes)) => {
-            let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.settings.session_ttl));
+            let session = cookies::build(&state.settings, cookies::SESSION, new.cookie_value.clone(), Some(state.lifetimes.get().session));
             let clear = cookies::removal(&state.settings, cookies::MFA_PENDING);
             let next = cont.target(&a);
             render::page(StatusCode::OK, &RecoveryCodesPage { look: &look, codes: &codes, next: &next }, vec![session, clear])
