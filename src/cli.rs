@@ -78,18 +78,24 @@ pub enum OrgCommand {
     // --- admusers ---
     #[command(flatten)]
     Lifecycle(people::OrgLifecycle),
+    /// Create an organization; prints {"org_id": "…"}.
     Create {
+        /// The organization's name (names may repeat: the id tells them apart).
         #[arg(long)]
         name: String,
         /// Existing user who becomes the org's first Owner.
         #[arg(long)]
         owner_email: Option<String>,
     },
+    /// Add an existing user to an organization with a role; prints {"ok": true}.
     AddMember {
+        /// The organization's id.
         #[arg(long)]
         org_id: String,
+        /// The user's email address.
         #[arg(long)]
         email: String,
+        /// A role of the org's role structure (any case, e.g. Member).
         #[arg(long)]
         role: String,
     },
@@ -99,12 +105,14 @@ pub enum OrgCommand {
 pub enum RolesCommand {
     /// Print a role structure as JSON.
     Show {
+        /// The role structure's name.
         #[arg(long, default_value = orgs::DEFAULT_MAPPING)]
         mapping: String,
     },
     /// Replace a role structure from a JSON file:
     /// {"name": "Default", "multi_role": false, "roles": [{"name": "Owner", "permissions": ["…"]}, …]} (highest role first).
     Set {
+        /// The JSON file to read.
         #[arg(long)]
         file: PathBuf,
     },
@@ -112,12 +120,14 @@ pub enum RolesCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
+    /// Create a user; prints {"user_id": "…"}.
     Create(UserCreate),
     // --- admusers ---
     #[command(flatten)]
     Lifecycle(people::UserLifecycle),
     /// Lift a login lockout (audited).
     Unlock {
+        /// The locked account's email address.
         #[arg(long)]
         email: String,
     },
@@ -125,21 +135,29 @@ pub enum UserCommand {
 
 #[derive(Args)]
 pub struct UserCreate {
+    /// Email address (also the sign-in name).
     #[arg(long)]
     email: String,
+    /// Password (it appears in the shell history: prefer --password-stdin). Without either, the
+    /// user signs in with a magic link or sets a password through a reset.
     #[arg(long, conflicts_with = "password_stdin")]
     password: Option<String>,
     /// Read the password from the first line of stdin.
     #[arg(long)]
     password_stdin: bool,
+    /// Given name.
     #[arg(long)]
     first_name: Option<String>,
+    /// Family name.
     #[arg(long)]
     last_name: Option<String>,
+    /// Unique username (no spaces, at most 64 characters).
     #[arg(long)]
     username: Option<String>,
+    /// Mark the email address as verified (no confirmation email).
     #[arg(long)]
     email_verified: bool,
+    /// Make the user an instance admin (the admin dashboard at /admin).
     #[arg(long)]
     admin: bool,
 }
@@ -154,6 +172,7 @@ impl std::fmt::Debug for UserCreate {
 pub enum ApiKeyCommand {
     /// Create a key; it is printed once and stored only as a hash.
     Create {
+        /// A name to recognise the key by (e.g. the app that uses it).
         #[arg(long)]
         name: String,
     },
@@ -161,6 +180,7 @@ pub enum ApiKeyCommand {
     List,
     /// Revoke a key: every backend API call with it gets 401 from then on.
     Revoke {
+        /// The key's id (`api_key_id` from create or list).
         #[arg(long)]
         id: String,
     },

@@ -83,5 +83,7 @@ both_backends! {
 fn secret_of(html: &str) -> String {
     let marker = "id=\"mfa-secret\" class=\"secret\">";
     let start = html.find(marker).expect("secret shown") + marker.len();
-    html[start..start + html[start..].find('<').expect("end")].to_string()
+    // The key is shown in groups of four (`<span class="group">ABCD</span>…`); its text is the key.
+    let inner = &html[start..start + html[start..].find("</code>").expect("end")];
+    inner.replace("<span class=\"group\">", "").replace("</span>", "")
 }

@@ -40,6 +40,8 @@ both_backends! {
     async fn cli_refuses_control_and_bidi_addresses(backend: Backend) {
         let dir = temp_dir();
         let url = fresh_database(backend, &dir).await;
+        // Management commands act on an existing database only.
+        assert!(gatehouse(&url, &dir, &["migrate"], None).status.success());
         let out = gatehouse(&url, &dir, &["user", "create", "--email", BIDI, "--password", PASSWORD], None);
         assert!(!out.status.success());
         let stderr = String::from_utf8_lossy(&out.stderr);
