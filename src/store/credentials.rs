@@ -1,20 +1,9 @@
 //! Credential retirement across tables (issue 11 items 9-11): the grants a hosted session
 //! created, outstanding reset links and magic links, pending MFA steps.
 
-use super::grants::GrantRow;
 use super::{Store, StoreError, exec};
 
 impl Store {
-    /// Inserts a grant created from a hosted session, remembering which one.
-    pub async fn insert_session_grant(&self, g: &GrantRow, session_hash: &str) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query(
-            "INSERT INTO grants (id, client_id, user_id, scope, auth_time, login_method, active_org_id, created_at, revoked_at, session_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(&g.id).bind(&g.client_id).bind(&g.user_id).bind(&g.scope).bind(g.auth_time).bind(&g.login_method)
-            .bind(&g.active_org_id).bind(g.created_at).bind(g.revoked_at).bind(session_hash).execute(pool).await)?;
-        Ok(())
-    }
-
     /// Revokes the user's grants created from any session but `keep_hash`.
     pub async fn revoke_other_session_grants(&self, user_id: &str, keep_hash: &str, now: i64) -> Result<u64, StoreError> {
         Ok(exec!(&self.db, pool => sqlx::query(
