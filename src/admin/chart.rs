@@ -69,7 +69,8 @@ pub fn sign_ins(days: &[Day], title: &str) -> String {
                 label(d.day)
             );
         }
-        if i % 7 == 0 || i + 1 == days.len() {
+        // A label a week apart, and the last day's unless it would run into the previous one.
+        if i % 7 == 0 || (i + 1 == days.len() && i % 7 >= 4) {
             let _ = write!(
                 s,
                 r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#5a6472">{}</text>"##,
