@@ -22,13 +22,26 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def main() -> None:
-    base, email, password, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    base, email, password, repeat = (
+        sys.argv[1],
+        sys.argv[2],
+        sys.argv[3],
+        int(sys.argv[4]),
+    )
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(jar), NoRedirect()
+    )
     page = opener.open(base + "/login").read().decode()
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert csrf, "no CSRF token on the login page"
-    form = urllib.parse.urlencode({"csrf_token": html.unescape(csrf.group(1)), "email": email, "password": password}).encode()
+    form = urllib.parse.urlencode(
+        {
+            "csrf_token": html.unescape(csrf.group(1)),
+            "email": email,
+            "password": password,
+        }
+    ).encode()
     try:
         opener.open(base + "/login", data=form)
     except urllib.error.HTTPError as e:
@@ -53,7 +66,9 @@ def main() -> None:
         rows = len(re.findall(r"data-(?:user|org)-id=", body))
         times.sort()
         p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-        print(f"{label:34} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   max {times[-1]:7.1f} ms   rows {rows}")
+        print(
+            f"{label:34} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   max {times[-1]:7.1f} ms   rows {rows}"
+        )
 
 
 if __name__ == "__main__":

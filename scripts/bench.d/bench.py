@@ -84,7 +84,12 @@ class Target:
 
     def cli(self, *args: str) -> str:
         out = subprocess.run(
-            [os.environ["GATEHOUSE_BIN"], *args], cwd=self.tmp, env=self.env, check=True, capture_output=True, timeout=120
+            [os.environ["GATEHOUSE_BIN"], *args],
+            cwd=self.tmp,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         return out.stdout.decode()
 
@@ -92,16 +97,38 @@ class Target:
         self.port = free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix=f"gh-bench-{self.name}-"))
         if self.is_peer:
-            self.client_id, self.client_secret = "bench", "bench-secret-" + os.urandom(8).hex()
-            env = dict(os.environ, PORT=str(self.port), BENCH_CLIENT_ID=self.client_id, BENCH_CLIENT_SECRET=self.client_secret)
+            self.client_id, self.client_secret = (
+                "bench",
+                "bench-secret-" + os.urandom(8).hex(),
+            )
+            env = dict(
+                os.environ,
+                PORT=str(self.port),
+                BENCH_CLIENT_ID=self.client_id,
+                BENCH_CLIENT_SECRET=self.client_secret,
+            )
             env["BENCH_REDIRECT_URI"] = REDIRECT
             cmd = ["node", str(HERE / "peer" / "server.mjs")]
             self.email = "bench"
         else:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+            env = {
+                k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")
+            }
             if self.name == "postgres":
                 self.pg_db = "gh_bench_" + os.urandom(6).hex()
-                subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qAt", "-c", f"CREATE DATABASE {self.pg_db}"], check=True)
+                subprocess.run(
+                    [
+                        "psql",
+                        "-h",
+                        "127.0.0.1",
+                        "-U",
+                        "postgres",
+                        "-qAt",
+                        "-c",
+                        f"CREATE DATABASE {self.pg_db}",
+                    ],
+                    check=True,
+                )
                 db_url = f"{PG_BASE}/{self.pg_db}"
             else:
                 db_url = f"sqlite://{self.tmp}/gatehouse.db"
@@ -118,17 +145,36 @@ class Target:
         log(f"starting {self.name} on {self.url}")
         logf = open(self.tmp / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, cwd=self.tmp, env=env, stdout=logf, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.tmp, env=env, stdout=logf, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while http_status(f"{self.url}/.well-known/openid-configuration") != 200:
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{self.name} did not start: {(self.tmp / 'server.log').read_text()[-2000:]}")
+                raise SystemExit(
+                    f"{self.name} did not start: {(self.tmp / 'server.log').read_text()[-2000:]}"
+                )
             time.sleep(0.002)
         self.start_ms = (time.perf_counter() - t0) * 1000
         if not self.is_peer:
-            client = json.loads(self.cli("client", "create", "--name", "bench", "--redirect-uri", REDIRECT))
-            self.client_id, self.client_secret = client["client_id"], client["client_secret"]
-            self.cli("user", "create", "--email", self.email, "--password", PASSWORD, "--email-verified")
+            client = json.loads(
+                self.cli(
+                    "client", "create", "--name", "bench", "--redirect-uri", REDIRECT
+                )
+            )
+            self.client_id, self.client_secret = (
+                client["client_id"],
+                client["client_secret"],
+            )
+            self.cli(
+                "user",
+                "create",
+                "--email",
+                self.email,
+                "--password",
+                PASSWORD,
+                "--email-verified",
+            )
             # The storm is a load test, not an attack: lift the per-address/account limits.
             self.cli("settings", "set", "rate_limit_ip_per_minute", "100000")
             self.cli("settings", "set", "rate_limit_account_per_minute", "100000")
@@ -144,22 +190,47 @@ class Target:
                 self.proc.wait(timeout=5)
         if self.pg_db:
             subprocess.run(
-                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qAt", "-c", f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)"],
+                [
+                    "psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-qAt",
+                    "-c",
+                    f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)",
+                ],
                 check=False,
             )
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def wrk(url: str, seconds: float, script: Path | None = None, env: dict[str, str] | None = None) -> dict[str, float]:
+def wrk(
+    url: str,
+    seconds: float,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, float]:
     threads = os.environ.get("BENCH_THREADS", "2")
     conns = os.environ.get("BENCH_CONNECTIONS", "32")
-    cmd = ["wrk", "-t", threads, "-c", conns, "-d", f"{max(1, round(seconds))}s", "--latency"]
+    cmd = [
+        "wrk",
+        "-t",
+        threads,
+        "-c",
+        conns,
+        "-d",
+        f"{max(1, round(seconds))}s",
+        "--latency",
+    ]
     if script:
         cmd += ["-s", str(script)]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60, env=env).stdout
+    out = subprocess.run(
+        [*cmd, url], capture_output=True, text=True, timeout=seconds + 60, env=env
+    ).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.MULTILINE)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     return {
@@ -169,9 +240,29 @@ def wrk(url: str, seconds: float, script: Path | None = None, env: dict[str, str
     }
 
 
-def flows(t: Target, phase: str, seconds: float, concurrency: int, probe: bool = False) -> dict[str, float]:
-    cmd = ["node", str(HERE / "flows.mjs"), "--phase", phase, "--base", t.url, "--client-id", t.client_id]
-    cmd += ["--client-secret", t.client_secret, "--redirect-uri", REDIRECT, "--email", t.email, "--password", PASSWORD]
+def flows(
+    t: Target, phase: str, seconds: float, concurrency: int, probe: bool = False
+) -> dict[str, float]:
+    cmd = [
+        "node",
+        str(HERE / "flows.mjs"),
+        "--phase",
+        phase,
+        "--base",
+        t.url,
+        "--client-id",
+        t.client_id,
+    ]
+    cmd += [
+        "--client-secret",
+        t.client_secret,
+        "--redirect-uri",
+        REDIRECT,
+        "--email",
+        t.email,
+        "--password",
+        PASSWORD,
+    ]
     cmd += ["--concurrency", str(concurrency), "--duration", str(seconds)]
     if t.is_peer:
         cmd += ["--consent-prompt"]
@@ -184,7 +275,9 @@ def flows(t: Target, phase: str, seconds: float, concurrency: int, probe: bool =
         log(f"{t.name} {phase}: no result: {out.stderr[-500:]}")
         return {"rate": 0.0, "errors": 1.0}
     if res.get("errors"):
-        log(f"{t.name} {phase}: {res['errors']} errors, first: {res.get('first_error')}")
+        log(
+            f"{t.name} {phase}: {res['errors']} errors, first: {res.get('first_error')}"
+        )
     return {k: float(v) for k, v in res.items() if isinstance(v, (int, float))}
 
 
@@ -212,7 +305,15 @@ def run_phase(t: Target, phase: str, seconds: float) -> dict[str, float]:
 def ceilings(seconds: float) -> dict[str, float]:
     cores = os.cpu_count() or 1
     out = subprocess.run(
-        ["openssl", "speed", "-multi", str(cores), "-seconds", str(max(1, round(seconds))), "rsa2048"],
+        [
+            "openssl",
+            "speed",
+            "-multi",
+            str(cores),
+            "-seconds",
+            str(max(1, round(seconds))),
+            "rsa2048",
+        ],
         capture_output=True,
         text=True,
         timeout=seconds * 4 + 60,
@@ -229,11 +330,20 @@ def ceilings(seconds: float) -> dict[str, float]:
     rate_bin = Path(os.environ["GATEHOUSE_BIN"]).with_name("gatehouse-argon2-rate")
     argon = ""
     if rate_bin.exists():
-        argon = subprocess.run([str(rate_bin), str(max(1, round(seconds)))], capture_output=True, text=True, timeout=seconds + 120).stdout
+        argon = subprocess.run(
+            [str(rate_bin), str(max(1, round(seconds)))],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+        ).stdout
     else:
         log(f"{rate_bin} not found: no argon2id ceiling")
     argon_rate = float(json.loads(argon)["hashes_per_second"]) if argon.strip() else 0.0
-    return {"rsa2048_sign_per_s": rsa, "argon2id_per_s": argon_rate, "cores": float(cores)}
+    return {
+        "rsa2048_sign_per_s": rsa,
+        "argon2id_per_s": argon_rate,
+        "cores": float(cores),
+    }
 
 
 def fmt(x: float | None, unit: str = "") -> str:
@@ -250,7 +360,16 @@ def main() -> int:
     seconds = float(os.environ.get("BENCH_DURATION", "1" if smoke else "10"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "1" if smoke else "2"))
     settle = float(os.environ.get("BENCH_SETTLE", "2" if smoke else "60"))
-    phases = ["discovery", "jwks", "client_credentials", "code", "refresh", "userinfo", "introspect", "login_storm"]
+    phases = [
+        "discovery",
+        "jwks",
+        "client_credentials",
+        "code",
+        "refresh",
+        "userinfo",
+        "introspect",
+        "login_storm",
+    ]
     targets = [Target(n) for n in names]
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     try:
@@ -269,7 +388,9 @@ def main() -> int:
                     rss = rss_mib(t.proc.pid)
                     t.rss[f"after {phase}"] = max(t.rss.get(f"after {phase}", 0.0), rss)
                     t.rss["peak"] = max(t.rss.get("peak", 0.0), rss)
-                    log(f"round {r + 1} {phase:<18} {t.name:<8} {json.dumps(res)} rss={rss:.0f}MiB")
+                    log(
+                        f"round {r + 1} {phase:<18} {t.name:<8} {json.dumps(res)} rss={rss:.0f}MiB"
+                    )
                     results.setdefault((phase, t.name), []).append(res)
         log(f"waiting {settle:.0f}s for memory to settle")
         time.sleep(settle)
@@ -281,14 +402,21 @@ def main() -> int:
             t.stop()
     table = render(targets, results, ceil, seconds, rounds, settle)
     print(table)
-    out = os.environ.get("BENCH_OUT", "" if smoke else str(ROOT / "docs" / "benchmarks.md"))
+    out = os.environ.get(
+        "BENCH_OUT", "" if smoke else str(ROOT / "docs" / "benchmarks.md")
+    )
     if out:
         Path(out).write_text(table)
         log(f"wrote {out}")
     return 0
 
 
-def med(results: dict[tuple[str, str], list[dict[str, float]]], phase: str, target: str, key: str = "rate") -> float | None:
+def med(
+    results: dict[tuple[str, str], list[dict[str, float]]],
+    phase: str,
+    target: str,
+    key: str = "rate",
+) -> float | None:
     vals = [r.get(key, 0.0) for r in results.get((phase, target), [])]
     return statistics.median(vals) if vals else None
 
@@ -302,7 +430,11 @@ def render(
     settle: float,
 ) -> str:
     names = [t.name for t in targets]
-    head = {"sqlite": "Gatehouse SQLite", "postgres": "Gatehouse Postgres", "peer": "oidc-provider 9.13"}
+    head = {
+        "sqlite": "Gatehouse SQLite",
+        "postgres": "Gatehouse Postgres",
+        "peer": "oidc-provider 9.13",
+    }
     peer = "peer" in names
     rows: list[list[str]] = []
 
@@ -332,7 +464,12 @@ def render(
         for n in names:
             v = med(results, phase, n)
             cell = fmt(v) + ratio(phase, n)
-            if phase == "client_credentials" and n != "peer" and v and ceil["rsa2048_sign_per_s"]:
+            if (
+                phase == "client_credentials"
+                and n != "peer"
+                and v
+                and ceil["rsa2048_sign_per_s"]
+            ):
                 cell += f", {100 * v / ceil['rsa2048_sign_per_s']:.0f}% of RSA"
             errs = sum(r.get("errors", 0.0) for r in results.get((phase, n), []))
             if errs:
@@ -344,24 +481,51 @@ def render(
     for n in names:
         v = med(results, "login_storm", n)
         p = med(results, "login_storm", n, "probe_p99_ms")
-        pct = f", {100 * v / ceil['argon2id_per_s']:.0f}% of argon2id" if v and ceil["argon2id_per_s"] else ""
+        pct = (
+            f", {100 * v / ceil['argon2id_per_s']:.0f}% of argon2id"
+            if v and ceil["argon2id_per_s"]
+            else ""
+        )
         row.append("–" if v is None else f"{fmt(v)}{pct}; p99 {fmt(p, ' ms')}")
     rows.append([*row, "≥ 90% of the raw argon2id rate"])
     row = ["RSS MiB: idle → peak → settled"]
     for t in targets:
-        row.append(f"{fmt(t.rss.get('idle'))} → {fmt(t.rss.get('peak'))} → {fmt(t.rss.get('settled'))}")
+        row.append(
+            f"{fmt(t.rss.get('idle'))} → {fmt(t.rss.get('peak'))} → {fmt(t.rss.get('settled'))}"
+        )
     rows.append([*row, "< 100 MiB under load, back near idle after"])
-    rows.append(["start, exec → first discovery 200", *[f"{t.start_ms:.0f} ms" for t in targets], "< 200 ms"])
+    rows.append(
+        [
+            "start, exec → first discovery 200",
+            *[f"{t.start_ms:.0f} ms" for t in targets],
+            "< 200 ms",
+        ]
+    )
     width = len(names) + 2
     lines = [
         "| | " + " | ".join(head.get(n, n) for n in names) + " | goal |",
         "|" + "---|" * width,
         *("| " + " | ".join(r) + " |" for r in rows),
     ]
-    rss_lines = [f"- {t.name}: " + ", ".join(f"{k} {v:.0f}" for k, v in t.rss.items()) for t in targets]
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in ln), "?")
+    rss_lines = [
+        f"- {t.name}: " + ", ".join(f"{k} {v:.0f}" for k, v in t.rss.items())
+        for t in targets
+    ]
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in ln
+        ),
+        "?",
+    )
     cmd = "scripts/bench " + " ".join(sys.argv[1:])
-    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     return "\n".join(
         [
             "# Benchmarks",

@@ -18,12 +18,14 @@ import sys
 import time
 import urllib.request
 
-from bench import PASSWORD, Target, flows, fmt, log, wrk
+from bench import Target, flows, fmt, log, wrk
 
 BASE_TS = 1_700_000_000
 
 
-def seed_sql(users: int, orgs: int, memberships: int, big: int, sqlite: bool) -> list[str]:
+def seed_sql(
+    users: int, orgs: int, memberships: int, big: int, sqlite: bool
+) -> list[str]:
     """Set-based inserts: a recursive CTE on SQLite, generate_series on Postgres."""
 
     def series(n: int) -> str:
@@ -39,19 +41,39 @@ def seed_sql(users: int, orgs: int, memberships: int, big: int, sqlite: bool) ->
     true = "1" if sqlite else "TRUE"
     rest = memberships - big
     return [
-        series(users) + "INSERT INTO users (id, email, email_verified, first_name, last_name, username, created_at, updated_at, "
-        "last_active_at) SELECT " + uid.format(x="i") + ", 'user' || i || '@scale.example', " + true + ", 'First' || i, "
+        series(users)
+        + "INSERT INTO users (id, email, email_verified, first_name, last_name, username, created_at, updated_at, "
+        "last_active_at) SELECT "
+        + uid.format(x="i")
+        + ", 'user' || i || '@scale.example', "
+        + true
+        + ", 'First' || i, "
         f"'Last' || i, 'user' || i, {BASE_TS} + i, {BASE_TS} + i, "
-        f"CASE WHEN i % 3 = 0 THEN NULL ELSE {BASE_TS} + (i * 7919) % 1000000 END " + src(users),
-        series(orgs) + "INSERT INTO orgs (id, name, url_safe_name, created_at) SELECT " + oid.format(x="i") + ", 'Org ' || i, "
+        f"CASE WHEN i % 3 = 0 THEN NULL ELSE {BASE_TS} + (i * 7919) % 1000000 END "
+        + src(users),
+        series(orgs)
+        + "INSERT INTO orgs (id, name, url_safe_name, created_at) SELECT "
+        + oid.format(x="i")
+        + ", 'Org ' || i, "
         f"'org-' || i, {BASE_TS} + i " + src(orgs),
         # The big org: users 1..big.
-        series(big) + "INSERT INTO org_memberships (org_id, user_id, role, created_at) SELECT " + oid.format(x="1") + ", "
-        + uid.format(x="i") + f", CASE WHEN i % 10 = 0 THEN 'Admin' ELSE 'Member' END, {BASE_TS} + i " + src(big),
+        series(big)
+        + "INSERT INTO org_memberships (org_id, user_id, role, created_at) SELECT "
+        + oid.format(x="1")
+        + ", "
+        + uid.format(x="i")
+        + f", CASE WHEN i % 10 = 0 THEN 'Admin' ELSE 'Member' END, {BASE_TS} + i "
+        + src(big),
         # The rest: user u in up to three other orgs, 2 + (31u + 33333r) mod (orgs - 1), distinct per r.
-        series(rest) + "INSERT INTO org_memberships (org_id, user_id, role, created_at) SELECT "
-        + oid.format(x=f"2 + (((i - 1) % {users} + 1) * 31 + ((i - 1) / {users}) * 33333) % ({orgs} - 1)") + ", "
-        + uid.format(x=f"(i - 1) % {users} + 1") + f", 'Member', {BASE_TS} + i " + src(rest),
+        series(rest)
+        + "INSERT INTO org_memberships (org_id, user_id, role, created_at) SELECT "
+        + oid.format(
+            x=f"2 + (((i - 1) % {users} + 1) * 31 + ((i - 1) / {users}) * 33333) % ({orgs} - 1)"
+        )
+        + ", "
+        + uid.format(x=f"(i - 1) % {users} + 1")
+        + f", 'Member', {BASE_TS} + i "
+        + src(rest),
     ]
 
 
@@ -70,9 +92,25 @@ def seed(t: Target, factor: float) -> None:
         db.close()
     else:
         script = ";\n".join(stmts) + ";\nANALYZE;"
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", str(t.pg_db), "-v", "ON_ERROR_STOP=1", "-qAt"],
-                       input=script.encode(), check=True)
-    log(f"{t.name}: seeded {users} users, {orgs} orgs, {memberships} memberships in {time.perf_counter() - t0:.0f} s")
+        subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                str(t.pg_db),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAt",
+            ],
+            input=script.encode(),
+            check=True,
+        )
+    log(
+        f"{t.name}: seeded {users} users, {orgs} orgs, {memberships} memberships in {time.perf_counter() - t0:.0f} s"
+    )
 
 
 def timed_get(url: str, key: str, n: int) -> dict[str, float]:
@@ -90,10 +128,16 @@ def timed_get(url: str, key: str, n: int) -> dict[str, float]:
         lat.append((time.perf_counter() - s) * 1000)
         errors += 0 if ok else 1
     lat.sort()
-    return {"p50_ms": statistics.median(lat), "p95_ms": lat[min(len(lat) - 1, int(0.95 * len(lat)))], "errors": float(errors)}
+    return {
+        "p50_ms": statistics.median(lat),
+        "p95_ms": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
+        "errors": float(errors),
+    }
 
 
-def measure(t: Target, factor: float, n: int, seconds: float) -> dict[str, dict[str, float]]:
+def measure(
+    t: Target, factor: float, n: int, seconds: float
+) -> dict[str, dict[str, float]]:
     key = json.loads(t.cli("api-key", "create", "--name", "scale"))["api_key"]
     api = f"{t.url}/api/backend/v1"
     users = int(1_000_000 * factor)
@@ -111,8 +155,16 @@ def measure(t: Target, factor: float, n: int, seconds: float) -> dict[str, dict[
         "org/query deep page": f"/org/query?page_size=10&page_number={max(1, int(100_000 * factor) // 20)}",
         "org/query name search": "/org/query?page_size=10&name=org%2012",
     }
-    for order in ["CREATED_AT_DESC", "LAST_ACTIVE_AT_ASC", "LAST_ACTIVE_AT_DESC", "EMAIL", "USERNAME"]:
-        checks[f"user/query order {order}"] = f"/user/query?page_size=10&order_by={order}"
+    for order in [
+        "CREATED_AT_DESC",
+        "LAST_ACTIVE_AT_ASC",
+        "LAST_ACTIVE_AT_DESC",
+        "EMAIL",
+        "USERNAME",
+    ]:
+        checks[f"user/query order {order}"] = (
+            f"/user/query?page_size=10&order_by={order}"
+        )
     out = {name: timed_get(api + path, key, n) for name, path in checks.items()}
     out["login (flows/s)"] = flows(t, "login", seconds, 4)
     out["client_credentials (req/s)"] = wrk_cc(t, seconds)
@@ -127,7 +179,9 @@ def wrk_cc(t: Target, seconds: float) -> dict[str, float]:
 
     basic = base64.b64encode(f"{t.client_id}:{t.client_secret}".encode()).decode()
     env = dict(os.environ, BENCH_BASIC_AUTH=basic)
-    return wrk(f"{t.url}/oauth2/token", seconds, Path(__file__).with_name("token.lua"), env)
+    return wrk(
+        f"{t.url}/oauth2/token", seconds, Path(__file__).with_name("token.lua"), env
+    )
 
 
 def main() -> int:
@@ -135,7 +189,11 @@ def main() -> int:
     factor = float(os.environ.get("BENCH_SCALE", "0.01" if smoke else "1"))
     n = int(os.environ.get("BENCH_SCALE_REQUESTS", "5" if smoke else "40"))
     seconds = float(os.environ.get("BENCH_DURATION", "1" if smoke else "5"))
-    names = [x for x in os.environ.get("BENCH_TARGETS", "sqlite,postgres").split(",") if x != "peer"]
+    names = [
+        x
+        for x in os.environ.get("BENCH_TARGETS", "sqlite,postgres").split(",")
+        if x != "peer"
+    ]
     report: list[str] = []
     for name in names:
         results: dict[str, dict[str, dict[str, float]]] = {}
@@ -146,7 +204,10 @@ def main() -> int:
                 seed(t, f)
                 results[label] = measure(t, f, n, seconds)
                 assert t.proc is not None
-                results[label]["RSS MiB after"] = {"p50_ms": t.rss.get("idle", 0.0), "rss": _rss(t.proc.pid)}
+                results[label]["RSS MiB after"] = {
+                    "p50_ms": t.rss.get("idle", 0.0),
+                    "rss": _rss(t.proc.pid),
+                }
             finally:
                 t.stop()
         report.append(table(name, factor, results))
@@ -177,13 +238,25 @@ def table(name: str, factor: float, r: dict[str, dict[str, dict[str, float]]]) -
     for check, big in r["scale"].items():
         small = r["empty"].get(check, {})
         if "rate" in big:
-            ratio = small.get("rate", 0) / big["rate"] if big.get("rate") else float("nan")
-            lines.append(f"| {check} | {fmt(small.get('rate'))} | {fmt(big['rate'])} | {ratio:.2f}× slower | ≤ 1.5× |")
+            ratio = (
+                small.get("rate", 0) / big["rate"] if big.get("rate") else float("nan")
+            )
+            lines.append(
+                f"| {check} | {fmt(small.get('rate'))} | {fmt(big['rate'])} | {ratio:.2f}× slower | ≤ 1.5× |"
+            )
         elif "rss" in big:
-            lines.append(f"| RSS MiB after the run | {fmt(small.get('rss'))} | {fmt(big['rss'])} | | |")
+            lines.append(
+                f"| RSS MiB after the run | {fmt(small.get('rss'))} | {fmt(big['rss'])} | | |"
+            )
         else:
-            ratio = big["p50_ms"] / small["p50_ms"] if small.get("p50_ms") else float("nan")
-            ok = "✓" if big["p95_ms"] < 100 and ratio <= 1.5 else ("p95 ✓" if big["p95_ms"] < 100 else "✗")
+            ratio = (
+                big["p50_ms"] / small["p50_ms"] if small.get("p50_ms") else float("nan")
+            )
+            ok = (
+                "✓"
+                if big["p95_ms"] < 100 and ratio <= 1.5
+                else ("p95 ✓" if big["p95_ms"] < 100 else "✗")
+            )
             errs = f" [{big['errors']:.0f} errors]" if big.get("errors") else ""
             lines.append(
                 f"| {check} | {small.get('p50_ms', 0):.1f} / {small.get('p95_ms', 0):.1f} ms | "

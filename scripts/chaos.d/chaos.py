@@ -83,13 +83,21 @@ class Browser:
         finally:
             conn.close()
 
-    def form(self, path: str, fields: dict[str, str], auth: tuple[str, str] | None = None) -> Response:
+    def form(
+        self, path: str, fields: dict[str, str], auth: tuple[str, str] | None = None
+    ) -> Response:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if auth:
-            headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        return self.request("POST", path, urllib.parse.urlencode(fields).encode(), headers)
+            headers["Authorization"] = (
+                "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            )
+        return self.request(
+            "POST", path, urllib.parse.urlencode(fields).encode(), headers
+        )
 
-    def api(self, method: str, path: str, key: str, payload: dict | None = None) -> Response:
+    def api(
+        self, method: str, path: str, key: str, payload: dict | None = None
+    ) -> Response:
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         body = json.dumps(payload).encode() if payload is not None else None
         return self.request(method, path, body, headers)
@@ -104,23 +112,35 @@ def location(res: Response) -> str:
     return res.headers.get("location", "")
 
 
-def login(b: Browser, email: str, password: str, login_path: str = "/login") -> Response:
+def login(
+    b: Browser, email: str, password: str, login_path: str = "/login"
+) -> Response:
     page = b.request("GET", login_path)
     if page.status != 200:
         return page
     text = page.body.decode()
-    fields = {"csrf_token": form_value(text, "csrf_token") or "", "email": email, "password": password}
+    fields = {
+        "csrf_token": form_value(text, "csrf_token") or "",
+        "email": email,
+        "password": password,
+    }
     request = form_value(text, "request")
     if request:
         fields["request"] = request
     return b.form("/login", fields)
 
 
-def code_flow(base: str, client: tuple[str, str], email: str, forwarded_for: str | None = None) -> dict | None:
+def code_flow(
+    base: str, client: tuple[str, str], email: str, forwarded_for: str | None = None
+) -> dict | None:
     """The whole authorization-code flow with PKCE; the token response, or None."""
     b = Browser(base, forwarded_for)
     verifier = secrets.token_urlsafe(40)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        .rstrip(b"=")
+        .decode()
+    )
     q = urllib.parse.urlencode(
         {
             "response_type": "code",
@@ -143,7 +163,12 @@ def code_flow(base: str, client: tuple[str, str], email: str, forwarded_for: str
     if res.status != 302 or not location(res).startswith(REDIRECT):
         return None
     code = urllib.parse.parse_qs(urllib.parse.urlsplit(location(res)).query)["code"][0]
-    fields = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    fields = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
     res = b.form("/oauth2/token", fields, client)
     return res.json() if res.status == 200 else None
 
@@ -191,7 +216,7 @@ def run_load(args: argparse.Namespace) -> dict:
         with ack_lock:
             acks.write(json.dumps(record) + "\n")
 
-    def guarded(fn, *a):  # noqa: ANN001, ANN202 - any flow
+    def guarded(fn, *a):
         try:
             return fn(*a)
         except (OSError, http.client.HTTPException, ValueError, KeyError):
@@ -242,14 +267,33 @@ def run_load(args: argparse.Namespace) -> dict:
                 if created and i % 8 == 3:
                     uid = created[-1]
                     name = f"v{i}"
-                    res = guarded(Browser(args.url).api, "PUT", f"/api/backend/v1/user/{uid}", args.key, {"first_name": name})
+                    res = guarded(
+                        Browser(args.url).api,
+                        "PUT",
+                        f"/api/backend/v1/user/{uid}",
+                        args.key,
+                        {"first_name": name},
+                    )
                     if res is not None:
                         tally.count(res.status)
                         if res.status == 200:
-                            ack({"kind": "update", "user_id": uid, "first_name": name, "seq": i})
+                            ack(
+                                {
+                                    "kind": "update",
+                                    "user_id": uid,
+                                    "first_name": name,
+                                    "seq": i,
+                                }
+                            )
                     continue
                 addr = f"chaos-{n}-{i}-{secrets.token_hex(3)}@example.com"
-                res = guarded(Browser(args.url).api, "POST", "/api/backend/v1/user/", args.key, {"email": addr})
+                res = guarded(
+                    Browser(args.url).api,
+                    "POST",
+                    "/api/backend/v1/user/",
+                    args.key,
+                    {"email": addr},
+                )
                 if res is not None:
                     tally.count(res.status)
                     if res.status == 200:
@@ -263,7 +307,12 @@ def run_load(args: argparse.Namespace) -> dict:
     for t in threads:
         t.join()
     acks.close()
-    return {"requests": tally.requests, "answered": tally.answered, "refused": tally.refused, "by_status": tally.by_status}
+    return {
+        "requests": tally.requests,
+        "answered": tally.answered,
+        "refused": tally.refused,
+        "by_status": tally.by_status,
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -272,14 +321,22 @@ def run_load(args: argparse.Namespace) -> dict:
 
 
 def psql(db_url: str, sql: str) -> list[list[str]]:
-    out = subprocess.run(["psql", db_url, "-qAtF", "\t", "-c", sql], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["psql", db_url, "-qAtF", "\t", "-c", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return [line.split("\t") for line in out.splitlines() if line]
 
 
 def run_verify(args: argparse.Namespace) -> dict:
     records = [json.loads(line) for line in open(args.acks) if line.strip()]
     users = {r[0]: r[1] for r in psql(args.db, "SELECT id, email FROM users")}
-    first_names = {r[0]: r[1] for r in psql(args.db, "SELECT id, COALESCE(first_name, '') FROM users")}
+    first_names = {
+        r[0]: r[1]
+        for r in psql(args.db, "SELECT id, COALESCE(first_name, '') FROM users")
+    }
     jtis = {r[0] for r in psql(args.db, "SELECT jti FROM access_tokens")}
     refresh = {r[0] for r in psql(args.db, "SELECT token_hash FROM refresh_tokens")}
     lost: list[dict] = []
@@ -292,7 +349,12 @@ def run_verify(args: argparse.Namespace) -> dict:
                 lost.append(r)
             elif checked_api < 200:
                 checked_api += 1
-                if api.api("GET", f"/api/backend/v1/user/{r['user_id']}", args.key).status != 200:
+                if (
+                    api.api(
+                        "GET", f"/api/backend/v1/user/{r['user_id']}", args.key
+                    ).status
+                    != 200
+                ):
                     lost.append(r)
         elif r["kind"] in ("code", "refresh"):
             if r["jti"] not in jtis or r["refresh_hash"] not in refresh:
@@ -340,21 +402,39 @@ def run_outage(args: argparse.Namespace) -> dict:
     events: list[tuple[float, str, int | None, float]] = []
     lock = threading.Lock()
     t0 = time.monotonic()
-    stop_at, start_at, end_at = args.stop_after, args.stop_after + args.down_for, args.stop_after + args.down_for + args.after
+    stop_at, start_at, end_at = (
+        args.stop_after,
+        args.stop_after + args.down_for,
+        args.stop_after + args.down_for + args.after,
+    )
     marks: dict[str, float] = {}
 
     def record(kind: str, res: Response | None, started: float) -> None:
         with lock:
-            events.append((started - t0, kind, res.status if res else None, res.seconds if res else time.monotonic() - started))
+            events.append(
+                (
+                    started - t0,
+                    kind,
+                    res.status if res else None,
+                    res.seconds if res else time.monotonic() - started,
+                )
+            )
 
     def traffic(kind: str) -> None:
         while time.monotonic() - t0 < end_at:
             started = time.monotonic()
             try:
                 if kind == "token":
-                    res = Browser(args.url).form("/oauth2/token", {"grant_type": "client_credentials"}, client)
+                    res = Browser(args.url).form(
+                        "/oauth2/token", {"grant_type": "client_credentials"}, client
+                    )
                 elif kind == "api":
-                    res = Browser(args.url).api("POST", "/api/backend/v1/user/", args.key, {"email": f"o-{secrets.token_hex(6)}@example.com"})
+                    res = Browser(args.url).api(
+                        "POST",
+                        "/api/backend/v1/user/",
+                        args.key,
+                        {"email": f"o-{secrets.token_hex(6)}@example.com"},
+                    )
                 elif kind == "page":
                     res = Browser(args.url).request("GET", "/login")
                 else:
@@ -364,7 +444,10 @@ def run_outage(args: argparse.Namespace) -> dict:
             record(kind, res, started)
             time.sleep(0.05)
 
-    threads = [threading.Thread(target=traffic, args=(k,)) for k in ("token", "api", "api", "page", "ready")]
+    threads = [
+        threading.Thread(target=traffic, args=(k,))
+        for k in ("token", "api", "api", "page", "ready")
+    ]
     for t in threads:
         t.start()
     time.sleep(stop_at)
@@ -378,12 +461,14 @@ def run_outage(args: argparse.Namespace) -> dict:
     for t in threads:
         t.join()
 
-    def first(pred) -> float | None:  # noqa: ANN001 - a predicate on events
+    def first(pred) -> float | None:
         hits = [e[0] for e in events if pred(e)]
         return min(hits) if hits else None
 
     down, up = marks["stop_begin"], marks["started"]
-    fast_503 = first(lambda e: e[0] >= down and e[2] == 503 and e[3] < 1.0 and e[1] != "ready")
+    fast_503 = first(
+        lambda e: e[0] >= down and e[2] == 503 and e[3] < 1.0 and e[1] != "ready"
+    )
     ready_503 = first(lambda e: e[0] >= down and e[1] == "ready" and e[2] == 503)
     recovered = first(lambda e: e[0] >= up and e[1] == "api" and e[2] == 200)
     ready_again = first(lambda e: e[0] >= up and e[1] == "ready" and e[2] == 200)
@@ -392,14 +477,28 @@ def run_outage(args: argparse.Namespace) -> dict:
     return {
         "requests": len(events),
         "during_outage": len(during),
-        "during_outage_by_status": {str(s): sum(1 for e in during if e[2] == s) for s in {e[2] for e in during}},
-        "server_errors_other_than_503": sum(1 for e in events if e[2] is not None and e[2] >= 500 and e[2] != 503),
-        "seconds_to_first_fast_503": None if fast_503 is None else round(fast_503 - down, 2),
-        "seconds_to_readyz_503": None if ready_503 is None else round(ready_503 - down, 2),
+        "during_outage_by_status": {
+            str(s): sum(1 for e in during if e[2] == s) for s in {e[2] for e in during}
+        },
+        "server_errors_other_than_503": sum(
+            1 for e in events if e[2] is not None and e[2] >= 500 and e[2] != 503
+        ),
+        "seconds_to_first_fast_503": None
+        if fast_503 is None
+        else round(fast_503 - down, 2),
+        "seconds_to_readyz_503": None
+        if ready_503 is None
+        else round(ready_503 - down, 2),
         "slowest_readyz_during_outage": round(slowest_ready, 2),
-        "slowest_response_during_outage": round(max((e[3] for e in during), default=0.0), 2),
-        "seconds_to_first_write_after_restart": None if recovered is None else round(recovered - up, 2),
-        "seconds_to_ready_after_restart": None if ready_again is None else round(ready_again - up, 2),
+        "slowest_response_during_outage": round(
+            max((e[3] for e in during), default=0.0), 2
+        ),
+        "seconds_to_first_write_after_restart": None
+        if recovered is None
+        else round(recovered - up, 2),
+        "seconds_to_ready_after_restart": None
+        if ready_again is None
+        else round(ready_again - up, 2),
         "postgres_stop_took": round(marks["stopped"] - marks["stop_begin"], 2),
     }
 
@@ -422,9 +521,17 @@ def run_replicas(args: argparse.Namespace) -> dict:
         body = code_flow(args.url, client, args.users[0])
         count(5)
         if body:
-            res = Browser(args.url).form("/oauth2/token", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, client)
+            res = Browser(args.url).form(
+                "/oauth2/token",
+                {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+                client,
+            )
             count()
-            ui = Browser(args.url).request("GET", "/oauth2/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
+            ui = Browser(args.url).request(
+                "GET",
+                "/oauth2/userinfo",
+                headers={"Authorization": f"Bearer {body['access_token']}"},
+            )
             count()
             flows_ok += int(res.status == 200 and ui.status == 200)
     out["flows"] = args.flows
@@ -433,7 +540,11 @@ def run_replicas(args: argparse.Namespace) -> dict:
     # Lockout: wrong passwords alternate replicas; the lock comes at the shared threshold.
     attempts_to_lock = None
     for n in range(1, 3 * args.threshold):
-        res = login(Browser(args.url, forwarded_for="203.0.113.50"), args.users[1], "wrong password")
+        res = login(
+            Browser(args.url, forwarded_for="203.0.113.50"),
+            args.users[1],
+            "wrong password",
+        )
         count(2)
         if res.status == 429 and b"Too many failed sign-in attempts" in res.body:
             attempts_to_lock = n
@@ -446,7 +557,11 @@ def run_replicas(args: argparse.Namespace) -> dict:
         time.sleep(0.5)
     ok = 0
     for _ in range(args.rate_limit + 10):
-        res = Browser(args.url).api("GET", f"/api/backend/v1/user/email?email={urllib.parse.quote(args.users[0])}", args.key)
+        res = Browser(args.url).api(
+            "GET",
+            f"/api/backend/v1/user/email?email={urllib.parse.quote(args.users[0])}",
+            args.key,
+        )
         count()
         ok += int(res.status == 200)
     out["rate_limit"] = args.rate_limit
@@ -454,7 +569,12 @@ def run_replicas(args: argparse.Namespace) -> dict:
 
     # A key rotation on one replica is seen by the other.
     def kids(base: str) -> set[str]:
-        return {k["kid"] for k in Browser(base).request("GET", "/.well-known/jwks.json").json()["keys"]}
+        return {
+            k["kid"]
+            for k in Browser(base)
+            .request("GET", "/.well-known/jwks.json")
+            .json()["keys"]
+        }
 
     before = kids(args.replica_a)
     subprocess.run(args.rotate_cmd, shell=True, check=True, capture_output=True)
@@ -466,9 +586,15 @@ def run_replicas(args: argparse.Namespace) -> dict:
         count(2)
         new = (a - before) & (b - before)
         if new:
-            res = Browser(args.replica_a).form("/oauth2/token", {"grant_type": "client_credentials"}, client)
+            res = Browser(args.replica_a).form(
+                "/oauth2/token", {"grant_type": "client_credentials"}, client
+            )
             count()
-            signed_kid = json.loads(base64.urlsafe_b64decode(res.json()["access_token"].split(".")[0] + "=="))["kid"]
+            signed_kid = json.loads(
+                base64.urlsafe_b64decode(
+                    res.json()["access_token"].split(".")[0] + "=="
+                )
+            )["kid"]
             if signed_kid in b:
                 seen_by_both = True
                 break
@@ -501,7 +627,12 @@ def main() -> None:
     p.add_argument("--threshold", type=int, default=5)
     p.add_argument("--rate-limit", type=int, default=20)
     args = p.parse_args()
-    run = {"load": run_load, "verify": run_verify, "outage": run_outage, "replicas": run_replicas}[args.mode]
+    run = {
+        "load": run_load,
+        "verify": run_verify,
+        "outage": run_outage,
+        "replicas": run_replicas,
+    }[args.mode]
     print(json.dumps(run(args)))
 
 

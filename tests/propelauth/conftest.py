@@ -35,8 +35,15 @@ def auth(server, api_key):
 def make_user(auth):
     def _make(**extra):
         tag = secrets.token_hex(4)
-        created = auth.create_user(email=f"u-{tag}@example.com", email_confirmed=True, password="hunter22hunter",
-                                   username=f"u{tag}", first_name="Una", last_name="User", **extra)
+        created = auth.create_user(
+            email=f"u-{tag}@example.com",
+            email_confirmed=True,
+            password="hunter22hunter",
+            username=f"u{tag}",
+            first_name="Una",
+            last_name="User",
+            **extra,
+        )
         return created.user_id, f"u-{tag}@example.com", f"u{tag}"
 
     return _make

@@ -55,15 +55,33 @@ def make_pki(directory: Path, ip: str) -> tuple[Path, Path, Path]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                                     key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+            critical=False,
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    sans = [x509.DNSName(SDK_API_HOST), x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address(ip))]
+    sans = [
+        x509.DNSName(SDK_API_HOST),
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        x509.IPAddress(ipaddress.ip_address(ip)),
+    ]
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(SDK_API_HOST))
@@ -74,15 +92,30 @@ def make_pki(directory: Path, ip: str) -> tuple[Path, Path, Path]:
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
         .sign(ca_key, hashes.SHA256())
     )
-    ca_path, cert_path, key_path = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    ca_path, cert_path, key_path = (
+        directory / "ca.pem",
+        directory / "server.pem",
+        directory / "server.key",
+    )
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return ca_path, cert_path, key_path
 
 
@@ -119,11 +152,22 @@ class Server:
 
     @property
     def url(self) -> str:
-        return f"https://{self.ip}" if self.port == 443 else f"https://{self.ip}:{self.port}"
+        return (
+            f"https://{self.ip}"
+            if self.port == 443
+            else f"https://{self.ip}:{self.port}"
+        )
 
     def cli(self, *args: str) -> dict:
-        proc = subprocess.run([self.env["GATEHOUSE_BIN_PATH"], *args], capture_output=True, text=True, timeout=60,
-                              env=self.env, cwd=self.tmp, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [self.env["GATEHOUSE_BIN_PATH"], *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=self.env,
+            cwd=self.tmp,
+            stdin=subprocess.DEVNULL,
+        )
         assert proc.returncode == 0, f"gatehouse {' '.join(args)}: {proc.stderr}"
         return json.loads(proc.stdout)
 
@@ -133,14 +177,21 @@ class Server:
 
 def _psql(sql: str) -> None:
     base = os.environ.get("GH_PG_URL_BASE", "postgres://postgres@127.0.0.1:5432")
-    subprocess.run(["psql", f"{base}/postgres", "-v", "ON_ERROR_STOP=1", "-qAtc", sql], check=True,
-                   capture_output=True, text=True, timeout=60)
+    subprocess.run(
+        ["psql", f"{base}/postgres", "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def start(port: int = 443, backend: str | None = None) -> Server:
     """Starts `gatehouse serve` over HTTPS on a fresh database; returns when it is healthy."""
     backend = backend or os.environ.get("GH_SDK_BACKEND", "sqlite")
-    binary = os.environ.get("GATEHOUSE_BIN", str(REPO / "target" / "debug" / "gatehouse"))
+    binary = os.environ.get(
+        "GATEHOUSE_BIN", str(REPO / "target" / "debug" / "gatehouse")
+    )
     tmp = Path(tempfile.mkdtemp(prefix=f"gh-sdk-{backend}-"))
     ip = random_loopback()
     ca, cert, key = make_pki(tmp, ip)
@@ -154,26 +205,41 @@ def start(port: int = 443, backend: str | None = None) -> Server:
         db_url = f"sqlite://{tmp}/gatehouse.db"
     host = ip if port == 443 else f"{ip}:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-    env.update({
-        "GATEHOUSE_ISSUER": f"https://{host}",
-        "GATEHOUSE_LISTEN": f"{ip}:{port}",
-        "GATEHOUSE_DATABASE_URL": db_url,
-        "GATEHOUSE_DATA_DIR": str(tmp),
-        "GATEHOUSE_TLS_CERT": str(cert),
-        "GATEHOUSE_TLS_KEY": str(key),
-        "GATEHOUSE_LOG": "warn",
-    })
+    env.update(
+        {
+            "GATEHOUSE_ISSUER": f"https://{host}",
+            "GATEHOUSE_LISTEN": f"{ip}:{port}",
+            "GATEHOUSE_DATABASE_URL": db_url,
+            "GATEHOUSE_DATA_DIR": str(tmp),
+            "GATEHOUSE_TLS_CERT": str(cert),
+            "GATEHOUSE_TLS_KEY": str(key),
+            "GATEHOUSE_LOG": "warn",
+        }
+    )
     log = tmp / "server.log"
-    proc = subprocess.Popen([binary, "serve"], env=env, cwd=tmp, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "serve"],
+        env=env,
+        cwd=tmp,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     env["GATEHOUSE_BIN_PATH"] = binary
-    server = Server(ip=ip, port=port, ca=ca, env=env, tmp=tmp, proc=proc, pg_db=pg_db, log=log)
+    server = Server(
+        ip=ip, port=port, ca=ca, env=env, tmp=tmp, proc=proc, pg_db=pg_db, log=log
+    )
     deadline = time.time() + 60
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"gatehouse exited early:\n{log.read_text()}")
         try:
-            if requests.get(f"{server.url}/healthz", verify=str(ca), timeout=2).status_code == 200:
+            if (
+                requests.get(
+                    f"{server.url}/healthz", verify=str(ca), timeout=2
+                ).status_code
+                == 200
+            ):
                 break
         except requests.RequestException:
             pass
@@ -200,7 +266,9 @@ def stop(server: Server) -> None:
     out = REPO / "tests" / "output"
     out.mkdir(parents=True, exist_ok=True)
     try:
-        (out / f"server-sdk-{os.environ.get('GH_SDK_BACKEND', 'sqlite')}.log").write_text(server.log.read_text())
+        (
+            out / f"server-sdk-{os.environ.get('GH_SDK_BACKEND', 'sqlite')}.log"
+        ).write_text(server.log.read_text())
     except OSError:
         pass
     if server.pg_db:

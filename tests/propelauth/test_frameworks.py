@@ -12,7 +12,9 @@ from flask import Flask
 
 def _user_and_token(auth):
     tag = secrets.token_hex(4)
-    uid = auth.create_user(email=f"fw-{tag}@example.com", email_confirmed=True, password="hunter22hunter").user_id
+    uid = auth.create_user(
+        email=f"fw-{tag}@example.com", email_confirmed=True, password="hunter22hunter"
+    ).user_id
     org = auth.create_org(name=f"Framework {tag}")
     auth.add_user_to_org(uid, org.org_id, "Admin")
     return uid, org.org_id, auth.create_access_token(uid, 5).access_token
@@ -42,9 +44,18 @@ def test_flask(server, api_key, auth):
     uid, org_id, token = _user_and_token(auth)
     client = app.test_client()
     assert client.get("/me").status_code == 401
-    assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).json == {"user_id": uid}
-    assert client.get(f"/org/{org_id}", headers={"Authorization": f"Bearer {token}"}).json == {"role": "Admin"}
-    assert client.get(f"/owners/{org_id}", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).json == {
+        "user_id": uid
+    }
+    assert client.get(
+        f"/org/{org_id}", headers={"Authorization": f"Bearer {token}"}
+    ).json == {"role": "Admin"}
+    assert (
+        client.get(
+            f"/owners/{org_id}", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 403
+    )
     assert fauth.fetch_user_metadata_by_user_id(uid).user_id == uid
 
 
@@ -66,6 +77,15 @@ def test_fastapi(server, api_key, auth):
     uid, org_id, token = _user_and_token(auth)
     client = TestClient(app)
     assert client.get("/me").status_code == 401
-    assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).json() == {"user_id": uid}
-    assert client.get(f"/org/{org_id}", headers={"Authorization": f"Bearer {token}"}).json() == {"role": "Admin"}
-    assert client.get("/org/" + "0" * 8, headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).json() == {
+        "user_id": uid
+    }
+    assert client.get(
+        f"/org/{org_id}", headers={"Authorization": f"Bearer {token}"}
+    ).json() == {"role": "Admin"}
+    assert (
+        client.get(
+            "/org/" + "0" * 8, headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 403
+    )

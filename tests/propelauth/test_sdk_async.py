@@ -31,7 +31,12 @@ def test_async_client_end_to_end(server, api_key):
         auth = init_base_async_auth(server.url, api_key)
         tag = secrets.token_hex(4)
         email = f"async-{tag}@example.com"
-        created = await auth.create_user(email=email, email_confirmed=True, password="hunter22hunter", username=f"a{tag}")
+        created = await auth.create_user(
+            email=email,
+            email_confirmed=True,
+            password="hunter22hunter",
+            username=f"a{tag}",
+        )
         uid = created.user_id
         with pytest.raises(CreateUserException):
             await auth.create_user(email=email)
@@ -39,7 +44,9 @@ def test_async_client_end_to_end(server, api_key):
         assert (await auth.fetch_user_metadata_by_username(f"a{tag}")).user_id == uid
         assert await auth.fetch_user_metadata_by_user_id(UNKNOWN) is None
         assert set(await auth.fetch_batch_user_metadata_by_user_ids([uid])) == {uid}
-        assert (await auth.fetch_users_by_query(email_or_username=f"a{tag}")).total_users == 1
+        assert (
+            await auth.fetch_users_by_query(email_or_username=f"a{tag}")
+        ).total_users == 1
         with pytest.raises(BadRequestException):
             await auth.fetch_users_by_query(page_size=0)
         assert await auth.update_user_metadata(uid, last_name="Async")
@@ -56,20 +63,32 @@ def test_async_client_end_to_end(server, api_key):
         assert (await auth.fetch_org(org.org_id))["name"] == org.name
         assert (await auth.fetch_users_in_org(org.org_id)).total_users == 1
         assert (await auth.fetch_org_by_query(name=f"async org {tag}")).total_orgs == 1
-        key = await auth.create_api_key(user_id=uid, org_id=org.org_id, metadata={"a": 1})
+        key = await auth.create_api_key(
+            user_id=uid, org_id=org.org_id, metadata={"a": 1}
+        )
         v = await auth.validate_org_api_key(key.api_key_token)
         assert v.org.org_id == org.org_id
         today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-        assert (await auth.fetch_api_key_usage(today, api_key_id=key.api_key_id)).count == 1
-        assert (await auth.fetch_current_api_keys(org_id=org.org_id)).total_api_keys == 1
+        assert (
+            await auth.fetch_api_key_usage(today, api_key_id=key.api_key_id)
+        ).count == 1
+        assert (
+            await auth.fetch_current_api_keys(org_id=org.org_id)
+        ).total_api_keys == 1
         assert await auth.delete_api_key(key.api_key_id)
         with pytest.raises(EndUserApiKeyNotFoundException):
-            await auth.fetch_api_key(key.api_key_id.replace(key.api_key_id[0], "0" if key.api_key_id[0] != "0" else "1"))
+            await auth.fetch_api_key(
+                key.api_key_id.replace(
+                    key.api_key_id[0], "0" if key.api_key_id[0] != "0" else "1"
+                )
+            )
         assert (await auth.create_magic_link(email)).url.startswith(server.url)
         with pytest.raises(BadRequestException):
             await auth.create_magic_link("not an email")
         with pytest.raises(FeatureGatedException):
-            await auth.verify_step_up_totp_challenge("a", uid, "123456", "ONE_TIME_USE", 60)
+            await auth.verify_step_up_totp_challenge(
+                "a", uid, "123456", "ONE_TIME_USE", 60
+            )
         with pytest.raises(httpx.HTTPStatusError):
             await auth.fetch_employee_by_id(UNKNOWN)
         assert await auth.delete_org(org.org_id)

@@ -99,30 +99,43 @@ class Gatehouse:
         username: str,
     ) -> User:
         out = self.cli(
-            "user", "create",
-            "--email", email,
-            "--password", password,
-            "--first-name", first_name,
-            "--last-name", last_name,
-            "--username", username,
+            "user",
+            "create",
+            "--email",
+            email,
+            "--password",
+            password,
+            "--first-name",
+            first_name,
+            "--last-name",
+            last_name,
+            "--username",
+            username,
             "--email-verified",
         )
         assert set(out) == {"user_id"}, out
         return User(out["user_id"], email, password, first_name, last_name, username)
 
-    def create_client(self, name: str, redirect_uris: list[str], public: bool = False) -> Client:
+    def create_client(
+        self, name: str, redirect_uris: list[str], public: bool = False
+    ) -> Client:
         args = ["client", "create", "--name", name]
         for uri in redirect_uris:
             args += ["--redirect-uri", uri]
         if public:
             args.append("--public")
-        if any(urlsplit(u).scheme == "http" and urlsplit(u).hostname not in LOOPBACK for u in redirect_uris):
+        if any(
+            urlsplit(u).scheme == "http" and urlsplit(u).hostname not in LOOPBACK
+            for u in redirect_uris
+        ):
             # http:// redirect URIs off loopback (http://testserver) need a development client.
             args.append("--dev")
         out = self.cli(*args)
         assert out.get("client_id"), out
         if public:
-            assert not out.get("client_secret"), f"a public client must not get a secret: {out}"
+            assert not out.get("client_secret"), (
+                f"a public client must not get a secret: {out}"
+            )
             return Client(out["client_id"], None)
         assert out.get("client_secret"), out
         return Client(out["client_id"], out["client_secret"])
@@ -132,8 +145,12 @@ class Gatehouse:
 def gatehouse() -> Gatehouse:
     url = os.environ.get("GATEHOUSE_URL", "").rstrip("/")
     if not url:
-        pytest.fail("GATEHOUSE_URL is not set: start a server first (scripts/test does this)")
-    binary = os.environ.get("GATEHOUSE_BIN", str(REPO / "target" / "debug" / "gatehouse"))
+        pytest.fail(
+            "GATEHOUSE_URL is not set: start a server first (scripts/test does this)"
+        )
+    binary = os.environ.get(
+        "GATEHOUSE_BIN", str(REPO / "target" / "debug" / "gatehouse")
+    )
     if not os.access(binary, os.X_OK):
         pytest.fail(f"gatehouse binary not found at {binary} (set GATEHOUSE_BIN)")
     resp = requests.get(url + "/.well-known/openid-configuration", timeout=10)

@@ -31,7 +31,9 @@ def main() -> None:
     directory.mkdir(parents=True, exist_ok=True)
     controller = Controller(SaveToDir(directory), hostname="127.0.0.1", port=port)
     controller.start()
-    print(f"smtp sink listening on 127.0.0.1:{port}, writing to {directory}", flush=True)
+    print(
+        f"smtp sink listening on 127.0.0.1:{port}, writing to {directory}", flush=True
+    )
     try:
         asyncio.run(asyncio.Event().wait())
     finally:

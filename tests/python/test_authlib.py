@@ -72,12 +72,17 @@ def make_rp(
             token = await oauth.gh.authorize_access_token(request)
         except OAuthError as exc:
             return JSONResponse(
-                {"error": exc.error, "error_description": exc.description}, status_code=400
+                {"error": exc.error, "error_description": exc.description},
+                status_code=400,
             )
         userinfo = await oauth.gh.userinfo(token=token)
         id_claims = dict(token.pop("userinfo"))
         return JSONResponse(
-            {"token": dict(token), "id_token_claims": id_claims, "userinfo": dict(userinfo)}
+            {
+                "token": dict(token),
+                "id_token_claims": id_claims,
+                "userinfo": dict(userinfo),
+            }
         )
 
     async def refresh(request: Request):
@@ -88,7 +93,8 @@ def make_rp(
             )
         except OAuthError as exc:
             return JSONResponse(
-                {"error": exc.error, "error_description": exc.description}, status_code=400
+                {"error": exc.error, "error_description": exc.description},
+                status_code=400,
             )
         return JSONResponse(dict(token))
 
@@ -106,7 +112,9 @@ def make_rp(
             Route("/refresh", refresh),
             Route("/logout", logout),
         ],
-        middleware=[Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32))],
+        middleware=[
+            Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32))
+        ],
     )
     return TestClient(app, base_url=RP_BASE, follow_redirects=False)
 
@@ -155,14 +163,22 @@ class Outcome:
     trail: list[str] | None = None
 
     def expect_page(self) -> requests.Response:
-        assert self.page is not None, f"expected a Gatehouse page, got redirected to {self.callback}"
+        assert self.page is not None, (
+            f"expected a Gatehouse page, got redirected to {self.callback}"
+        )
         return self.page
 
     def expect_callback(self) -> str:
         if self.callback is None:
             page = self.page
-            detail = f"{page.status_code} {page.url}\n{page_text(page.text)[:800]}" if page else "?"
-            raise AssertionError(f"expected a redirect to the client, ended on a page: {detail}")
+            detail = (
+                f"{page.status_code} {page.url}\n{page_text(page.text)[:800]}"
+                if page
+                else "?"
+            )
+            raise AssertionError(
+                f"expected a redirect to the client, ended on a page: {detail}"
+            )
         return self.callback
 
 
@@ -170,7 +186,9 @@ class Browser:
     def __init__(self, gatehouse: Gatehouse) -> None:
         self.gatehouse = gatehouse
         self.session = requests.Session()
-        self.session.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) gatehouse-e2e"
+        self.session.headers["User-Agent"] = (
+            "Mozilla/5.0 (X11; Linux x86_64) gatehouse-e2e"
+        )
         self.session.headers["Accept"] = "text/html,application/xhtml+xml,*/*;q=0.8"
 
     def _follow(self, resp: requests.Response, trail: list[str]) -> Outcome:
@@ -194,9 +212,13 @@ class Browser:
         resp = self.session.get(url, allow_redirects=False, timeout=15)
         return self._follow(resp, [f"GET {url}"])
 
-    def submit(self, page: requests.Response, form_id: str, fields: dict[str, str]) -> Outcome:
+    def submit(
+        self, page: requests.Response, form_id: str, fields: dict[str, str]
+    ) -> Outcome:
         forms = parse_forms(page.text)
-        assert form_id in forms, f"no <form id={form_id!r}> on {page.url}: {list(forms)}"
+        assert form_id in forms, (
+            f"no <form id={form_id!r}> on {page.url}: {list(forms)}"
+        )
         form = forms[form_id]
         method = form["attrs"].get("method", "get").lower()
         assert method == "post", f"form {form_id} uses method {method!r}"
@@ -204,9 +226,16 @@ class Browser:
         data = {}
         for inp in form["inputs"]:
             name = inp.get("name")
-            if not name or inp.get("type", "text").lower() in ("submit", "button", "image"):
+            if not name or inp.get("type", "text").lower() in (
+                "submit",
+                "button",
+                "image",
+            ):
                 continue
-            if inp.get("type", "").lower() in ("checkbox", "radio") and "checked" not in inp:
+            if (
+                inp.get("type", "").lower() in ("checkbox", "radio")
+                and "checked" not in inp
+            ):
                 continue
             data[name] = inp.get("value", "")
         data.update(fields)
@@ -220,11 +249,16 @@ class Browser:
         )
         return self._follow(resp, [f"POST {action}"])
 
-    def login(self, page: requests.Response, user: User, password: str | None = None) -> Outcome:
+    def login(
+        self, page: requests.Response, user: User, password: str | None = None
+    ) -> Outcome:
         return self.submit(
             page,
             "login-form",
-            {"email": user.email, "password": user.password if password is None else password},
+            {
+                "email": user.email,
+                "password": user.password if password is None else password,
+            },
         )
 
 
@@ -238,7 +272,10 @@ def start_login(rp: TestClient, **params: str) -> str:
 
 
 def query(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+    return {
+        k: v[0]
+        for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()
+    }
 
 
 def check_callback(gatehouse: Gatehouse, authorize_url: str, callback: str) -> None:
@@ -247,17 +284,25 @@ def check_callback(gatehouse: Gatehouse, authorize_url: str, callback: str) -> N
     assert "error" not in q, f"authorization error: {q}"
     assert q.get("code"), f"no code in {callback}"
     assert q.get("state") == query(authorize_url)["state"], "state not echoed unchanged"
-    assert q.get("iss") == gatehouse.issuer, f"iss in callback {q.get('iss')!r} != issuer"
+    assert q.get("iss") == gatehouse.issuer, (
+        f"iss in callback {q.get('iss')!r} != issuer"
+    )
 
 
-def finish_login(rp: TestClient, gatehouse: Gatehouse, authorize_url: str, callback: str) -> dict:
+def finish_login(
+    rp: TestClient, gatehouse: Gatehouse, authorize_url: str, callback: str
+) -> dict:
     check_callback(gatehouse, authorize_url, callback)
     resp = rp.get(callback)
-    assert resp.status_code == 200, f"RP callback failed: {resp.status_code} {resp.text}"
+    assert resp.status_code == 200, (
+        f"RP callback failed: {resp.status_code} {resp.text}"
+    )
     return resp.json()
 
 
-def full_login(rp: TestClient, browser: Browser, gatehouse: Gatehouse, user: User, **params) -> dict:
+def full_login(
+    rp: TestClient, browser: Browser, gatehouse: Gatehouse, user: User, **params
+) -> dict:
     authorize_url = start_login(rp, **params)
     assert authorize_url.startswith(gatehouse.discovery["authorization_endpoint"] + "?")
     page = browser.navigate(authorize_url).expect_page()
@@ -266,7 +311,9 @@ def full_login(rp: TestClient, browser: Browser, gatehouse: Gatehouse, user: Use
     return finish_login(rp, gatehouse, authorize_url, callback)
 
 
-def assert_alice_claims(gatehouse: Gatehouse, client: Client, user: User, result: dict) -> None:
+def assert_alice_claims(
+    gatehouse: Gatehouse, client: Client, user: User, result: dict
+) -> None:
     claims = result["id_token_claims"]
     assert claims["iss"] == gatehouse.issuer
     assert claims["sub"] == user.user_id
@@ -288,34 +335,66 @@ def assert_alice_claims(gatehouse: Gatehouse, client: Client, user: User, result
 
 
 def basic(client: Client) -> str:
-    return "Basic " + base64.b64encode(
-        f"{client.client_id}:{client.client_secret}".encode()
-    ).decode()
+    return (
+        "Basic "
+        + base64.b64encode(
+            f"{client.client_id}:{client.client_secret}".encode()
+        ).decode()
+    )
 
 
 # ------------------------------------------------------------------------------------------
 # Tests
 # ------------------------------------------------------------------------------------------
 FORBIDDEN_DISCOVERY_KEYS = {
-    "client_id", "client_secret", "prompt", "login_hint", "response_mode", "nonce",
-    "response_type", "grant_type", "scope", "redirect_uri", "token_endpoint_auth_method",
-    "code_challenge_method", "timeout", "verify", "headers", "proxy", "proxies", "base_url",
-    "auth", "cookies", "params",
+    "client_id",
+    "client_secret",
+    "prompt",
+    "login_hint",
+    "response_mode",
+    "nonce",
+    "response_type",
+    "grant_type",
+    "scope",
+    "redirect_uri",
+    "token_endpoint_auth_method",
+    "code_challenge_method",
+    "timeout",
+    "verify",
+    "headers",
+    "proxy",
+    "proxies",
+    "base_url",
+    "auth",
+    "cookies",
+    "params",
 }
 
 
 def test_discovery_document(gatehouse: Gatehouse):
     d = gatehouse.discovery
     assert d["issuer"] == gatehouse.url
-    for key in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
-                "end_session_endpoint", "revocation_endpoint", "introspection_endpoint"):
+    for key in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "userinfo_endpoint",
+        "end_session_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+    ):
         assert d.get(key, "").startswith(gatehouse.url + "/"), f"{key}: {d.get(key)!r}"
     assert "S256" in d["code_challenge_methods_supported"]
     assert d.get("id_token_signing_alg_values_supported", ["RS256"]) == ["RS256"]
     assert set(d["token_endpoint_auth_methods_supported"]) >= {
-        "client_secret_basic", "client_secret_post", "none"}
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    }
     leaked = FORBIDDEN_DISCOVERY_KEYS & set(d)
-    assert not leaked, f"non-standard singular keys leak into authlib's client: {leaked}"
+    assert not leaked, (
+        f"non-standard singular keys leak into authlib's client: {leaked}"
+    )
     jwks = requests.get(d["jwks_uri"], timeout=10).json()
     assert jwks["keys"], jwks
     for key in jwks["keys"]:
@@ -326,22 +405,34 @@ def test_discovery_document(gatehouse: Gatehouse):
 
 def test_login_form_hooks(gatehouse: Gatehouse, confidential_client: Client):
     rp = make_rp(gatehouse, confidential_client)
-    page = Browser(gatehouse).navigate(start_login(rp, login_hint="hint@example.com")).expect_page()
+    page = (
+        Browser(gatehouse)
+        .navigate(start_login(rp, login_hint="hint@example.com"))
+        .expect_page()
+    )
     forms = parse_forms(page.text)
     assert "login-form" in forms, f"no login form on {page.url}"
     form = forms["login-form"]
     inputs = {i.get("name"): i for i in form["inputs"]}
-    assert inputs["email"].get("id") == "email" and inputs["email"].get("type") == "email"
+    assert (
+        inputs["email"].get("id") == "email" and inputs["email"].get("type") == "email"
+    )
     assert inputs["email"].get("autocomplete") == "username"
-    assert inputs["email"].get("value") == "hint@example.com", "login_hint must pre-fill the email"
+    assert inputs["email"].get("value") == "hint@example.com", (
+        "login_hint must pre-fill the email"
+    )
     assert inputs["password"].get("id") == "password"
     assert inputs["password"].get("type") == "password"
     assert inputs["password"].get("autocomplete") == "current-password"
-    assert inputs.get("csrf_token", {}).get("type") == "hidden", "hidden csrf_token input expected"
+    assert inputs.get("csrf_token", {}).get("type") == "hidden", (
+        "hidden csrf_token input expected"
+    )
     assert any(b.get("id") == "login-submit" for b in form["buttons"]), form["buttons"]
 
 
-def test_login_confidential_pkce_basic(gatehouse: Gatehouse, alice: User, confidential_client: Client):
+def test_login_confidential_pkce_basic(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
     rp = make_rp(gatehouse, confidential_client)
     result = full_login(rp, Browser(gatehouse), gatehouse, alice)
     assert_alice_claims(gatehouse, confidential_client, alice, result)
@@ -356,29 +447,43 @@ def test_login_without_pkce_client_secret_basic(
     authorize_url = start_login(rp)
     assert "code_challenge" not in query(authorize_url)
     browser = Browser(gatehouse)
-    callback = browser.login(browser.navigate(authorize_url).expect_page(), alice).expect_callback()
-    assert_alice_claims(gatehouse, confidential_client, alice,
-                        finish_login(rp, gatehouse, authorize_url, callback))
+    callback = browser.login(
+        browser.navigate(authorize_url).expect_page(), alice
+    ).expect_callback()
+    assert_alice_claims(
+        gatehouse,
+        confidential_client,
+        alice,
+        finish_login(rp, gatehouse, authorize_url, callback),
+    )
 
 
-def test_login_client_secret_post(gatehouse: Gatehouse, alice: User, confidential_client: Client):
+def test_login_client_secret_post(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
     rp = make_rp(gatehouse, confidential_client, auth_method="client_secret_post")
     result = full_login(rp, Browser(gatehouse), gatehouse, alice)
     assert_alice_claims(gatehouse, confidential_client, alice, result)
 
 
-def test_login_public_client_pkce(gatehouse: Gatehouse, alice: User, public_client: Client):
+def test_login_public_client_pkce(
+    gatehouse: Gatehouse, alice: User, public_client: Client
+):
     rp = make_rp(gatehouse, public_client, pkce=True, auth_method="none")
     result = full_login(rp, Browser(gatehouse), gatehouse, alice)
     assert_alice_claims(gatehouse, public_client, alice, result)
 
 
-def test_wrong_secret_is_refused(gatehouse: Gatehouse, alice: User, confidential_client: Client):
+def test_wrong_secret_is_refused(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
     bad = Client(confidential_client.client_id, "not-the-secret")
     rp = make_rp(gatehouse, bad)
     authorize_url = start_login(rp)
     browser = Browser(gatehouse)
-    callback = browser.login(browser.navigate(authorize_url).expect_page(), alice).expect_callback()
+    callback = browser.login(
+        browser.navigate(authorize_url).expect_page(), alice
+    ).expect_callback()
     resp = rp.get(callback)
     assert resp.status_code == 400, resp.text
     assert resp.json()["error"] == "invalid_client", resp.json()
@@ -408,20 +513,32 @@ def test_wrong_password_shows_login_again(
     assert result["id_token_claims"]["sub"] == user.user_id
 
 
-def test_unregistered_redirect_uri_is_not_followed(gatehouse: Gatehouse, confidential_client: Client):
-    url = gatehouse.discovery["authorization_endpoint"] + "?" + requests.compat.urlencode({
-        "response_type": "code",
-        "client_id": confidential_client.client_id,
-        "redirect_uri": "http://evil.example/cb",
-        "scope": "openid",
-        "state": "s1",
-    })
+def test_unregistered_redirect_uri_is_not_followed(
+    gatehouse: Gatehouse, confidential_client: Client
+):
+    url = (
+        gatehouse.discovery["authorization_endpoint"]
+        + "?"
+        + requests.compat.urlencode(
+            {
+                "response_type": "code",
+                "client_id": confidential_client.client_id,
+                "redirect_uri": "http://evil.example/cb",
+                "scope": "openid",
+                "state": "s1",
+            }
+        )
+    )
     resp = requests.get(url, allow_redirects=False, timeout=10)
-    assert 400 <= resp.status_code < 500, f"{resp.status_code} {resp.headers.get('Location')}"
+    assert 400 <= resp.status_code < 500, (
+        f"{resp.status_code} {resp.headers.get('Location')}"
+    )
     assert "evil.example" not in resp.headers.get("Location", "")
 
 
-def test_sso_session_and_prompt_login(gatehouse: Gatehouse, alice: User, confidential_client: Client):
+def test_sso_session_and_prompt_login(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
     rp = make_rp(gatehouse, confidential_client)
     browser = Browser(gatehouse)
     first = full_login(rp, browser, gatehouse, alice)
@@ -436,12 +553,17 @@ def test_sso_session_and_prompt_login(gatehouse: Gatehouse, alice: User, confide
     authorize_url = start_login(rp, prompt="login")
     assert query(authorize_url)["prompt"] == "login"
     page = browser.navigate(authorize_url).expect_page()
-    assert "login-form" in parse_forms(page.text), "prompt=login must show the login form"
+    assert "login-form" in parse_forms(page.text), (
+        "prompt=login must show the login form"
+    )
     callback = browser.login(page, alice).expect_callback()
     third = finish_login(rp, gatehouse, authorize_url, callback)
     assert third["id_token_claims"]["sub"] == alice.user_id
     if "auth_time" in first["id_token_claims"]:
-        assert third["id_token_claims"]["auth_time"] >= first["id_token_claims"]["auth_time"]
+        assert (
+            third["id_token_claims"]["auth_time"]
+            >= first["id_token_claims"]["auth_time"]
+        )
 
 
 @pytest.mark.parametrize("prompt", ["select_account", ""])
@@ -453,7 +575,9 @@ def test_streamlit_prompt_values_accepted(
     assert result["id_token_claims"]["sub"] == alice.user_id
 
 
-def test_refresh_token_rotation(gatehouse: Gatehouse, alice: User, confidential_client: Client):
+def test_refresh_token_rotation(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
     rp = make_rp(gatehouse, confidential_client, scope="openid offline_access email")
     result = full_login(rp, Browser(gatehouse), gatehouse, alice)
     token = result["token"]
@@ -478,7 +602,9 @@ def test_refresh_token_rotation(gatehouse: Gatehouse, alice: User, confidential_
     assert resp.json()["error"] == "invalid_grant", resp.json()
 
 
-def test_logout_ends_session(gatehouse: Gatehouse, alice: User, confidential_client: Client):
+def test_logout_ends_session(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
     rp = make_rp(gatehouse, confidential_client)
     browser = Browser(gatehouse)
     result = full_login(rp, browser, gatehouse, alice)
@@ -491,23 +617,33 @@ def test_logout_ends_session(gatehouse: Gatehouse, alice: User, confidential_cli
     outcome = browser.navigate(logout_url)
     landed = outcome.expect_callback()
     assert landed.startswith(RP_REDIRECT_URI), landed
-    assert query(landed).get("state") == query(logout_url)["state"], "logout state not echoed"
+    assert query(landed).get("state") == query(logout_url)["state"], (
+        "logout state not echoed"
+    )
 
     # The Gatehouse session is gone: the next authorize shows the login page again.
     page = browser.navigate(start_login(rp)).expect_page()
     assert "login-form" in parse_forms(page.text), "still logged in after logout"
 
 
-def test_streamlit_style_logout(gatehouse: Gatehouse, alice: User, confidential_client: Client):
+def test_streamlit_style_logout(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
     """st.logout(): client_id + post_logout_redirect_uri + id_token_hint, no state."""
     rp = make_rp(gatehouse, confidential_client)
     browser = Browser(gatehouse)
     id_token = full_login(rp, browser, gatehouse, alice)["token"]["id_token"]
-    url = gatehouse.discovery["end_session_endpoint"] + "?" + requests.compat.urlencode({
-        "client_id": confidential_client.client_id,
-        "post_logout_redirect_uri": RP_REDIRECT_URI,
-        "id_token_hint": id_token,
-    })
+    url = (
+        gatehouse.discovery["end_session_endpoint"]
+        + "?"
+        + requests.compat.urlencode(
+            {
+                "client_id": confidential_client.client_id,
+                "post_logout_redirect_uri": RP_REDIRECT_URI,
+                "id_token_hint": id_token,
+            }
+        )
+    )
     assert browser.navigate(url).expect_callback().startswith(RP_REDIRECT_URI)
     page = browser.navigate(start_login(rp)).expect_page()
     assert "login-form" in parse_forms(page.text), "still logged in after logout"
@@ -534,7 +670,10 @@ def jose_header(jwt: str) -> dict:
 def test_cli_migrate_is_idempotent(gatehouse: Gatehouse):
     proc = subprocess.run(
         [gatehouse.bin, "migrate"],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
         env={k: v for k, v in os.environ.items() if k not in HARNESS_VARS},
         cwd=os.environ.get("GATEHOUSE_DATA_DIR") or None,
     )
@@ -560,12 +699,19 @@ def test_key_rotation_is_picked_up_by_authlib(
     refresh = int(os.environ.get("GATEHOUSE_KEY_REFRESH_SECONDS", "30"))
     deadline = time.monotonic() + refresh + 15
     while True:
-        kids = {k["kid"] for k in requests.get(gatehouse.discovery["jwks_uri"], timeout=10).json()["keys"]}
+        kids = {
+            k["kid"]
+            for k in requests.get(gatehouse.discovery["jwks_uri"], timeout=10).json()[
+                "keys"
+            ]
+        }
         if new_kid in kids:
             break
         assert time.monotonic() < deadline, f"new kid {new_kid} not published: {kids}"
         time.sleep(0.2)
-    assert old_kid in kids, "the previous key must stay published until its tokens expire"
+    assert old_kid in kids, (
+        "the previous key must stay published until its tokens expire"
+    )
 
     # Same RP instance: its JWKS cache only knows the old key.
     deadline = time.monotonic() + refresh + 15

@@ -15,7 +15,9 @@ import pytest
 import requests
 
 MAIL_DIR = os.environ.get("GATEHOUSE_TEST_MAIL_DIR")
-pytestmark = pytest.mark.skipif(not MAIL_DIR, reason="no SMTP sink (run through scripts/test)")
+pytestmark = pytest.mark.skipif(
+    not MAIL_DIR, reason="no SMTP sink (run through scripts/test)"
+)
 
 
 def csrf_of(html: str) -> str:
@@ -24,11 +26,15 @@ def csrf_of(html: str) -> str:
     return match.group(1).replace("&#x2d;", "-").replace("&#x5f;", "_")
 
 
-def wait_for_mail(to: str, subject_part: str, timeout: float = 20.0) -> email.message.EmailMessage:
+def wait_for_mail(
+    to: str, subject_part: str, timeout: float = 20.0
+) -> email.message.EmailMessage:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in sorted(Path(MAIL_DIR).glob("*.eml")):
-            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            msg = email.message_from_bytes(
+                path.read_bytes(), policy=email.policy.default
+            )
             if msg["To"] == to and subject_part in msg["Subject"]:
                 return msg
         time.sleep(0.1)
@@ -51,7 +57,12 @@ def test_signup_mail_arrives_over_smtp_and_its_link_verifies(gatehouse) -> None:
     assert page.status_code == 200
     res = s.post(
         gatehouse.url + "/signup",
-        data={"csrf_token": csrf_of(page.text), "email": addr, "password": "smtp test password", "first_name": "Sam"},
+        data={
+            "csrf_token": csrf_of(page.text),
+            "email": addr,
+            "password": "smtp test password",
+            "first_name": "Sam",
+        },
         allow_redirects=False,
     )
     assert res.status_code == 200 and "Check your email" in res.text
@@ -59,18 +70,27 @@ def test_signup_mail_arrives_over_smtp_and_its_link_verifies(gatehouse) -> None:
     assert msg["From"] and "Gatehouse" in msg["From"]
     assert msg.is_multipart() and msg.get_content_type() == "multipart/alternative"
     res = s.get(link_in(msg, "/verify-email"), allow_redirects=False)
-    assert res.status_code == 303 and res.headers["location"] == "/account?notice=email-confirmed"
+    assert (
+        res.status_code == 303
+        and res.headers["location"] == "/account?notice=email-confirmed"
+    )
     account = s.get(gatehouse.url + "/account", allow_redirects=False)
     assert account.status_code == 200 and addr in account.text
     # The link was single use.
-    assert requests.get(link_in(msg, "/verify-email"), allow_redirects=False).status_code == 400
+    assert (
+        requests.get(link_in(msg, "/verify-email"), allow_redirects=False).status_code
+        == 400
+    )
 
 
 def test_password_reset_mail_over_smtp(gatehouse, make_user) -> None:
     alice = make_user()  # a fresh user: the shared fixture user keeps its password
     s = requests.Session()
     page = s.get(gatehouse.url + "/forgot-password")
-    res = s.post(gatehouse.url + "/forgot-password", data={"csrf_token": csrf_of(page.text), "email": alice.email})
+    res = s.post(
+        gatehouse.url + "/forgot-password",
+        data={"csrf_token": csrf_of(page.text), "email": alice.email},
+    )
     assert res.status_code == 200
     msg = wait_for_mail(alice.email, "Reset your password")
     form = s.get(link_in(msg, "/reset-password"))
@@ -78,7 +98,11 @@ def test_password_reset_mail_over_smtp(gatehouse, make_user) -> None:
     token = re.search(r'name="token" value="([^"]+)"', form.text).group(1)
     res = s.post(
         gatehouse.url + "/reset-password",
-        data={"csrf_token": csrf_of(form.text), "token": token, "password": "reset over smtp"},
+        data={
+            "csrf_token": csrf_of(form.text),
+            "token": token,
+            "password": "reset over smtp",
+        },
         allow_redirects=False,
     )
     assert res.status_code == 303 and res.headers["location"].startswith("/login")

@@ -19,12 +19,18 @@ from test_authlib import Browser, basic, parse_forms, query
 
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    challenge = base64.urlsafe_b64encode(
+        hashlib.sha256(verifier.encode()).digest()
+    ).rstrip(b"=")
     return verifier, challenge.decode()
 
 
-def authorize_url(gatehouse: Gatehouse, client: Client, redirect_uri: str = RP_REDIRECT_URI,
-                  **extra: str) -> str:
+def authorize_url(
+    gatehouse: Gatehouse,
+    client: Client,
+    redirect_uri: str = RP_REDIRECT_URI,
+    **extra: str,
+) -> str:
     params = {
         "response_type": "code",
         "client_id": client.client_id,
@@ -37,7 +43,9 @@ def authorize_url(gatehouse: Gatehouse, client: Client, redirect_uri: str = RP_R
     return gatehouse.discovery["authorization_endpoint"] + "?" + urlencode(params)
 
 
-def get_code(gatehouse: Gatehouse, user: User, url: str, browser: Browser | None = None) -> dict:
+def get_code(
+    gatehouse: Gatehouse, user: User, url: str, browser: Browser | None = None
+) -> dict:
     browser = browser or Browser(gatehouse)
     outcome = browser.navigate(url)
     if outcome.page is not None:
@@ -48,11 +56,15 @@ def get_code(gatehouse: Gatehouse, user: User, url: str, browser: Browser | None
     return q
 
 
-def token_request(gatehouse: Gatehouse, data: dict, client: Client | None = None) -> requests.Response:
+def token_request(
+    gatehouse: Gatehouse, data: dict, client: Client | None = None
+) -> requests.Response:
     headers = {"Accept": "application/json"}
     if client is not None and client.client_secret:
         headers["Authorization"] = basic(client)
-    return requests.post(gatehouse.discovery["token_endpoint"], data=data, headers=headers, timeout=10)
+    return requests.post(
+        gatehouse.discovery["token_endpoint"], data=data, headers=headers, timeout=10
+    )
 
 
 def assert_oauth_error(resp: requests.Response, error: str) -> None:
@@ -61,16 +73,32 @@ def assert_oauth_error(resp: requests.Response, error: str) -> None:
     assert body.get("error") == error, body
 
 
-def test_code_is_single_use(gatehouse: Gatehouse, alice: User, confidential_client: Client):
+def test_code_is_single_use(
+    gatehouse: Gatehouse, alice: User, confidential_client: Client
+):
     verifier, challenge = pkce_pair()
-    q = get_code(gatehouse, alice, authorize_url(
-        gatehouse, confidential_client, code_challenge=challenge, code_challenge_method="S256"))
-    data = {"grant_type": "authorization_code", "code": q["code"], "redirect_uri": RP_REDIRECT_URI,
-            "code_verifier": verifier}
+    q = get_code(
+        gatehouse,
+        alice,
+        authorize_url(
+            gatehouse,
+            confidential_client,
+            code_challenge=challenge,
+            code_challenge_method="S256",
+        ),
+    )
+    data = {
+        "grant_type": "authorization_code",
+        "code": q["code"],
+        "redirect_uri": RP_REDIRECT_URI,
+        "code_verifier": verifier,
+    }
     first = token_request(gatehouse, data, confidential_client)
     assert first.status_code == 200, first.text
     assert "no-store" in first.headers.get("Cache-Control", "")
-    assert_oauth_error(token_request(gatehouse, data, confidential_client), "invalid_grant")
+    assert_oauth_error(
+        token_request(gatehouse, data, confidential_client), "invalid_grant"
+    )
 
 
 def test_code_bound_to_redirect_uri_and_verifier(
@@ -78,31 +106,61 @@ def test_code_bound_to_redirect_uri_and_verifier(
 ):
     verifier, challenge = pkce_pair()
     browser = Browser(gatehouse)
-    url = authorize_url(gatehouse, confidential_client, code_challenge=challenge,
-                        code_challenge_method="S256")
+    url = authorize_url(
+        gatehouse,
+        confidential_client,
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
     q = get_code(gatehouse, alice, url, browser)
-    resp = token_request(gatehouse, {"grant_type": "authorization_code", "code": q["code"],
-                                     "redirect_uri": RP_REDIRECT_URI + "x",
-                                     "code_verifier": verifier}, confidential_client)
+    resp = token_request(
+        gatehouse,
+        {
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "redirect_uri": RP_REDIRECT_URI + "x",
+            "code_verifier": verifier,
+        },
+        confidential_client,
+    )
     assert_oauth_error(resp, "invalid_grant")
 
-    q = get_code(gatehouse, alice, authorize_url(
-        gatehouse, confidential_client, code_challenge=challenge, code_challenge_method="S256"),
-        browser)
-    resp = token_request(gatehouse, {"grant_type": "authorization_code", "code": q["code"],
-                                     "redirect_uri": RP_REDIRECT_URI,
-                                     "code_verifier": secrets.token_urlsafe(48)}, confidential_client)
+    q = get_code(
+        gatehouse,
+        alice,
+        authorize_url(
+            gatehouse,
+            confidential_client,
+            code_challenge=challenge,
+            code_challenge_method="S256",
+        ),
+        browser,
+    )
+    resp = token_request(
+        gatehouse,
+        {
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "redirect_uri": RP_REDIRECT_URI,
+            "code_verifier": secrets.token_urlsafe(48),
+        },
+        confidential_client,
+    )
     assert_oauth_error(resp, "invalid_grant")
 
 
-def test_public_client_requires_pkce(gatehouse: Gatehouse, alice: User, public_client: Client):
+def test_public_client_requires_pkce(
+    gatehouse: Gatehouse, alice: User, public_client: Client
+):
     browser = Browser(gatehouse)
     outcome = browser.navigate(authorize_url(gatehouse, public_client))
     if outcome.page is not None and "login-form" in parse_forms(outcome.page.text):
         outcome = browser.login(outcome.page, alice)
     if outcome.callback is not None:
         q = query(outcome.callback)
-        assert q.get("error") == "invalid_request", f"public client without PKCE got: {q}"
+        assert q.get("error") == "invalid_request", (
+            f"public client without PKCE got: {q}"
+        )
     else:
         assert 400 <= outcome.page.status_code < 500, outcome.page.status_code
 
@@ -118,16 +176,26 @@ def test_prompt_none_without_session(gatehouse: Gatehouse, confidential_client: 
 def test_gradio_wildcard_query_redirect_uri(gatehouse: Gatehouse, alice: User):
     client = gatehouse.create_client("gradio", [RP_BASE + "/login/callback?*"])
     redirect_uri = RP_BASE + "/login/callback?_target_url=%2F%3Fx%3D1"
-    q = get_code(gatehouse, alice, authorize_url(gatehouse, client, redirect_uri=redirect_uri))
+    q = get_code(
+        gatehouse, alice, authorize_url(gatehouse, client, redirect_uri=redirect_uri)
+    )
     assert q.get("_target_url") == "/?x=1", q
-    resp = token_request(gatehouse, {"grant_type": "authorization_code", "code": q["code"],
-                                     "redirect_uri": redirect_uri}, client)
+    resp = token_request(
+        gatehouse,
+        {
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "redirect_uri": redirect_uri,
+        },
+        client,
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["scope"] and body["expires_in"] and body["id_token"]
     # Another path on the same host is not covered by the pattern.
     bad = Browser(gatehouse).navigate(
-        authorize_url(gatehouse, client, redirect_uri=RP_BASE + "/other?x=1"))
+        authorize_url(gatehouse, client, redirect_uri=RP_BASE + "/other?x=1")
+    )
     assert bad.callback is None, f"redirected to an unregistered URI: {bad.callback}"
 
 
@@ -136,15 +204,21 @@ def test_login_post_without_csrf_token_is_refused(
 ):
     browser = Browser(gatehouse)
     page = browser.navigate(authorize_url(gatehouse, confidential_client)).expect_page()
-    outcome = browser.submit(page, "login-form", {"email": alice.email, "password": alice.password,
-                                                  "csrf_token": "forged"})
+    outcome = browser.submit(
+        page,
+        "login-form",
+        {"email": alice.email, "password": alice.password, "csrf_token": "forged"},
+    )
     assert outcome.callback is None, "login accepted with a forged CSRF token"
     assert 400 <= outcome.page.status_code < 500, outcome.page.status_code
 
 
 def test_userinfo_rejects_bad_token(gatehouse: Gatehouse):
-    resp = requests.get(gatehouse.discovery["userinfo_endpoint"],
-                        headers={"Authorization": "Bearer not-a-token"}, timeout=10)
+    resp = requests.get(
+        gatehouse.discovery["userinfo_endpoint"],
+        headers={"Authorization": "Bearer not-a-token"},
+        timeout=10,
+    )
     assert resp.status_code == 401, resp.text
     assert resp.headers.get("WWW-Authenticate", "").lower().startswith("bearer")
 

@@ -8,7 +8,11 @@ from importlib.metadata import version
 
 import pytest
 from propelauth_py import init_base_auth
-from propelauth_py.errors import CreateUserException, EndUserApiKeyNotFoundException, UserNotFoundException
+from propelauth_py.errors import (
+    CreateUserException,
+    EndUserApiKeyNotFoundException,
+    UserNotFoundException,
+)
 
 
 def test_sdk_version_is_421():
@@ -22,7 +26,9 @@ def test_smoke(server):
     auth = init_base_auth(server.url, key)
     tag = secrets.token_hex(4)
     email = f"old-{tag}@example.com"
-    uid = auth.create_user(email=email, email_confirmed=True, password="hunter22hunter", username=f"o{tag}").user_id
+    uid = auth.create_user(
+        email=email, email_confirmed=True, password="hunter22hunter", username=f"o{tag}"
+    ).user_id
     with pytest.raises(CreateUserException):
         auth.create_user(email=email)
     assert auth.fetch_user_metadata_by_email(email).user_id == uid
