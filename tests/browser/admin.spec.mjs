@@ -223,6 +223,12 @@ try {
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#look-save')]);
   await memberPage.goto(`${issuer}/account`);
   check(!(await memberPage.$('#account-sidebar')), 'the account sidebar is gone after switching it off');
+  // Back on: the server is shared with the hosted-page suites that run after this walk.
+  await page.goto(`${issuer}/admin/look-and-feel`);
+  await page.check('input[name="show_sidebar"]');
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#look-save')]);
+  await memberPage.goto(`${issuer}/account`);
+  check(Boolean(await memberPage.$('#account-sidebar')), 'the account sidebar is back after switching it on');
 
   // 7. Every step in the audit log and its CSV export.
   const steps = ['admin.setup', 'client.created', 'client.secret_rotated', 'org.created', 'org.member_added', 'org.invited',
