@@ -188,12 +188,7 @@ fn client_page(req: &HttpRequest, state: &AppState, admin: &Admin, client: &Clie
     p.chrome.render(extra.status, &p)
 }
 
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
-pub async fn list(admin: Admin, req: HttpRequest, state: web::Data<AppState>, q: web::Query<DoneQuery>) -> HttpResponse {
+pub async fn list(admin: Admin, req: HttpRequest, state: web::Data<AppState>, q: web::Query<view::DoneQuery>) -> HttpResponse {
     let clients = match service::list(&state).await {
         Ok(c) => c,
         Err(e) => return refused(&admin, &e),
@@ -243,7 +238,7 @@ pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    q: web::Query<DoneQuery>,
+    q: web::Query<view::DoneQuery>,
 ) -> HttpResponse {
     match service::get(&state, &path).await {
         Ok(client) => client_page(&req, &state, &admin, &client, Extra::flash(q.done.as_deref())),

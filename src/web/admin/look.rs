@@ -11,7 +11,6 @@ use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 use std::collections::HashMap;
 
 /// (key, label, control, hint)
@@ -70,12 +69,7 @@ fn render(
     p.chrome.render(status, &p)
 }
 
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
-pub async fn page(req: HttpRequest, state: web::Data<AppState>, admin: Admin, q: web::Query<Done>) -> HttpResponse {
+pub async fn page(req: HttpRequest, state: web::Data<AppState>, admin: Admin, q: web::Query<view::DoneQuery>) -> HttpResponse {
     let values = match admin_settings::values(&state.store).await {
         Ok(v) => v,
         Err(e) => return view::failed(&e),

@@ -232,12 +232,7 @@ async fn show(
     }
 }
 
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
-pub async fn page(admin: Admin, req: HttpRequest, state: Data, id: Id, query: web::Query<DoneQuery>) -> HttpResponse {
+pub async fn page(admin: Admin, req: HttpRequest, state: Data, id: Id, query: web::Query<view::DoneQuery>) -> HttpResponse {
     show(&req, &state, &admin, &id, StatusCode::OK, done_message(query.done.as_deref()), None).await
 }
 

@@ -25,11 +25,6 @@ struct KeyView {
     note: String,
 }
 
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
 fn view_of(k: KeyInfo) -> KeyView {
     let (state, state_class, note) = match k.state {
         KeyState::Current => ("current", "good", "Signs every new token".to_string()),
@@ -39,7 +34,7 @@ fn view_of(k: KeyInfo) -> KeyView {
     KeyView { created: view::when(k.created_at), state, state_class, note, k }
 }
 
-pub async fn page(req: HttpRequest, state: web::Data<AppState>, admin: Admin, q: web::Query<Done>) -> HttpResponse {
+pub async fn page(req: HttpRequest, state: web::Data<AppState>, admin: Admin, q: web::Query<view::DoneQuery>) -> HttpResponse {
     let keys = match state.keys.list().await {
         Ok(k) => k,
         Err(e) => return view::failed(&e),

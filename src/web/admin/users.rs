@@ -213,17 +213,12 @@ async fn show(req: &HttpRequest, state: &AppState, admin: &Admin, id: &str, stat
     }
 }
 
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
 pub async fn page(
     admin: Admin,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<DoneQuery>,
+    query: web::Query<view::DoneQuery>,
 ) -> HttpResponse {
     show(&req, &state, &admin, &path, StatusCode::OK, done_message(query.done.as_deref())).await
 }

@@ -76,6 +76,12 @@ impl Chrome {
     }
 }
 
+/// The `?done=key` an action redirects with (see `done`); each page maps the key to its text.
+#[derive(serde::Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
 /// After a successful action: back to `path` (POST/redirect/GET), with a fixed message key
 /// that the page maps to text (never free text from the URL).
 pub fn done(path: &str, key: &str) -> HttpResponse {

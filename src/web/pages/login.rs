@@ -42,7 +42,7 @@ async fn client_name(state: &AppState, request_id: Option<&str>) -> Option<Strin
 }
 
 /// Only same-site paths are followed after login: no open redirects.
-fn safe_return_to(path: Option<&str>) -> Option<&str> {
+pub(super) fn safe_return_to(path: Option<&str>) -> Option<&str> {
     path.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control))
 }
 

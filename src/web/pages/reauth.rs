@@ -31,10 +31,9 @@ pub struct ReauthQuery {
     return_to: Option<String>,
 }
 
-/// Same-site paths only (no open redirect); the account page otherwise.
+/// Same-site paths only (no open redirect, the login page's rule); the account page otherwise.
 fn local(path: Option<&str>) -> &str {
-    path.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control))
-        .unwrap_or("/account")
+    super::login::safe_return_to(path).unwrap_or("/account")
 }
 
 async fn render_page(
