@@ -115,7 +115,7 @@ for backend in "${backends[@]}"; do
     "users: first page=/admin/users" \
     "users: deep page (keyset)=/admin/users?after=$deep_user" \
     "users: exact id=/admin/users?q=$(uid 777777)" \
-    "users: exact email=/admin/users?q=user777777%40stark.test" \
+    "users: exact email=/admin/users?q=user777777%40acme.test" \
     "users: 2-char prefix=/admin/users?q=us" \
     "users: email prefix=/admin/users?q=user7777" \
     "users: email prefix, page 2=NEXT" \
@@ -128,7 +128,7 @@ for backend in "${backends[@]}"; do
     "orgs: deep page (keyset)=/admin/orgs?after=$deep_org" \
     "orgs: exact id=/admin/orgs?q=$(oid 4242)" \
     "orgs: name=/admin/orgs?q=company%201234" \
-    "orgs: domain=/admin/orgs?q=company4242.test" \
+    "orgs: domain=/admin/orgs?q=company4244.test" \
     "orgs: 2-char prefix=/admin/orgs?q=co")
   echo "$out"
   while IFS= read -r line; do SUMMARY+=("$(printf '%-9s %s' "$backend" "$line")"); done <<<"$out"

@@ -8,7 +8,9 @@ use crate::auth::audit::{self, Event};
 use crate::auth::magic_link::{self, MagicLinkError};
 use crate::orgs::OrgError;
 use crate::state::AppState;
-use crate::store::{AuditRow, ListCursor, Matching, MembershipRow, OrgRow, SessionRow, Store, StoreError, UserRow};
+use crate::store::{
+    AdminChange, AdminGuarded, AuditRow, ListCursor, Matching, MembershipRow, OrgRow, SessionRow, Store, StoreError, UserRow,
+};
 use crate::users::account::{self, AccountError, ProfileUpdate};
 use crate::users::{self, CreateUser, UserError};
 use serde::Serialize;
@@ -243,15 +245,24 @@ pub async fn verify_email(state: &AppState, by: By<'_>, id: &str) -> Result<(), 
     Ok(())
 }
 
-/// Refuses to leave the instance without an admin who can sign in.
-async fn keep_an_admin(store: &Store, user: &UserRow, what: &str) -> Result<(), AdminError> {
-    if user.is_admin && user.enabled && store.count_enabled_admins().await? <= 1 {
-        return Err(AdminError::Refused(format!(
-            "{} is the last admin who can sign in, so they cannot be {what}; make someone else an admin first",
-            user.email
-        )));
+/// Demotes, disables or deletes `user` unless they are the last admin who can sign in (checked
+/// and done in one transaction, so two admins demoting each other at once cannot both succeed).
+async fn change_keeping_an_admin(state: &AppState, user: &UserRow, change: AdminChange) -> Result<(), AdminError> {
+    match state.store.change_user_keeping_admin(&user.id, change, state.clock.now()).await? {
+        AdminGuarded::Done => Ok(()),
+        AdminGuarded::NotFound => Err(AdminError::UserNotFound),
+        AdminGuarded::LastAdmin => {
+            let what = match change {
+                AdminChange::Demote => "demoted",
+                AdminChange::Disable => "disabled",
+                AdminChange::Delete => "deleted",
+            };
+            Err(AdminError::Refused(format!(
+                "{} is the last admin who can sign in, so they cannot be {what}; make someone else an admin first",
+                user.email
+            )))
+        }
     }
-    Ok(())
 }
 
 /// Ends every session and revokes every grant (refresh tokens, introspected access tokens).
@@ -264,10 +275,11 @@ async fn end_sessions(state: &AppState, user_id: &str) -> Result<u64, AdminError
 /// Disabling also signs the user out everywhere: a disabled user is out at once.
 pub async fn set_enabled(state: &AppState, by: By<'_>, id: &str, enabled: bool) -> Result<(), AdminError> {
     let user = require(&state.store, id).await?;
-    if !enabled {
-        keep_an_admin(&state.store, &user, "disabled").await?;
+    if enabled {
+        state.store.set_user_enabled(&user.id, true, state.clock.now()).await?;
+    } else {
+        change_keeping_an_admin(state, &user, AdminChange::Disable).await?;
     }
-    state.store.set_user_enabled(&user.id, enabled, state.clock.now()).await?;
     let ended = if enabled { 0 } else { end_sessions(state, &user.id).await? };
     let action = if enabled { "user.enabled" } else { "user.disabled" };
     by.record(state, action, &user.id, json!({ "email": user.email, "sessions_ended": ended })).await?;
@@ -276,8 +288,7 @@ pub async fn set_enabled(state: &AppState, by: By<'_>, id: &str, enabled: bool) 
 
 pub async fn delete(state: &AppState, by: By<'_>, id: &str) -> Result<(), AdminError> {
     let user = require(&state.store, id).await?;
-    keep_an_admin(&state.store, &user, "deleted").await?;
-    state.store.delete_user(&user.id).await?;
+    change_keeping_an_admin(state, &user, AdminChange::Delete).await?;
     by.record(state, "user.deleted", &user.id, json!({ "email": user.email })).await?;
     Ok(())
 }
@@ -344,10 +355,11 @@ pub async fn set_admin(state: &AppState, by: By<'_>, id: &str, admin: bool) -> R
     if user.is_admin == admin {
         return Ok(());
     }
-    if !admin {
-        keep_an_admin(&state.store, &user, "demoted").await?;
+    if admin {
+        state.store.set_user_admin(&user.id, true, state.clock.now()).await?;
+    } else {
+        change_keeping_an_admin(state, &user, AdminChange::Demote).await?;
     }
-    state.store.set_user_admin(&user.id, admin, state.clock.now()).await?;
     let action = if admin { "user.admin_granted" } else { "user.admin_revoked" };
     by.record(state, action, &user.id, json!({ "email": user.email })).await?;
     Ok(())

@@ -1,7 +1,7 @@
 //! Queries of the admin dashboard's configuration pages: the audit log search, emails and
 //! names for the ids a page shows (one query per page, never one per row), and role renames.
 
-use super::{AuditRow, Store, StoreError, on_db};
+use super::{AuditRow, Store, StoreError, on_db, on_db_write};
 
 /// Which audit entries to return, newest first. Every field is optional.
 #[derive(Clone, Debug, Default)]
@@ -93,7 +93,7 @@ impl Store {
         // that `A → B, B → A` does not merge the two.
         let parked: Vec<(String, String, String)> =
             renames.iter().enumerate().map(|(i, (old, new))| (old.clone(), format!("\u{1}rename\u{1}{i}"), new.clone())).collect();
-        on_db!(&self.db, pool => async {
+        on_db_write!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
             sqlx::query("INSERT INTO role_mappings (name, multi_role, created_at) VALUES ($1, $2, $3) \
                          ON CONFLICT (name) DO UPDATE SET multi_role = $2")

@@ -313,13 +313,6 @@ impl Store {
         self.search_page(&ORGS, m, after, limit).await
     }
 
-    /// Admins who can still sign in (the last of them must stay).
-    pub async fn count_enabled_admins(&self) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as("SELECT COUNT(*) FROM users WHERE is_admin = $1 AND enabled = $1")
-            .bind(true).fetch_one(pool).await)?;
-        Ok(n)
-    }
-
     pub async fn set_user_admin(&self, id: &str, admin: bool, now: i64) -> Result<bool, StoreError> {
         let n = exec!(&self.db, pool => sqlx::query("UPDATE users SET is_admin = $1, updated_at = $2 WHERE id = $3")
             .bind(admin).bind(now).bind(id).execute(pool).await)?;

@@ -15,6 +15,8 @@ mod clients;
 mod credentials;
 mod org_owners;
 pub use org_owners::{MembershipChange, OwnerGuarded};
+mod admin_guard;
+pub use admin_guard::{AdminChange, AdminGuarded};
 mod end_user_keys;
 mod error;
 mod files;

@@ -2,7 +2,7 @@
 //! the check and the change run in one transaction that first locks the org's row, so two
 //! Owners demoting or removing each other at once cannot both pass the check.
 
-use super::{Store, StoreError, on_db};
+use super::{Store, StoreError, on_db_write};
 
 pub enum MembershipChange<'a> {
     Role { role: &'a str, additional: &'a str },
@@ -27,7 +27,7 @@ impl Store {
         change: MembershipChange<'_>,
         top: Option<&str>,
     ) -> Result<OwnerGuarded, StoreError> {
-        Ok(on_db!(&self.db, pool => async {
+        Ok(on_db_write!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
             // A no-op write on the org row: concurrent changes to this org's members queue here
             // (a row lock on Postgres, the write lock on SQLite).

@@ -238,6 +238,42 @@ both_backends! {
         assert!(!app.state.store.user_by_id(&root).await.expect("q").expect("root").is_admin);
     }
 
+    async fn two_admins_demoting_each_other_at_once_leave_one(backend: Backend) {
+        use gatehouse::admin::users::{By, delete, set_admin, set_enabled};
+        let app = spawn_app(backend).await;
+        let enabled_admins = |app: &TestApp, ids: [String; 2]| {
+            let store = app.state.store.clone();
+            async move {
+                let mut n = 0;
+                for id in ids {
+                    n += store.user_by_id(&id).await.expect("q").is_some_and(|u| u.is_admin && u.enabled) as usize;
+                }
+                n
+            }
+        };
+        let mut previous: Vec<String> = Vec::new();
+        for round in 0..6 {
+            let a = create_admin(&app, &format!("a{round}@example.com")).await;
+            let b = create_admin(&app, &format!("b{round}@example.com")).await;
+            // Only these two are admins who can sign in: the previous round's survivor steps down.
+            for id in previous.drain(..) {
+                if app.state.store.user_by_id(&id).await.expect("q").is_some_and(|u: gatehouse::store::UserRow| u.is_admin && u.enabled) {
+                    set_admin(&app.state, By::CLI, &id, false).await.expect("demote the previous round's admin");
+                }
+            }
+            previous = vec![a.clone(), b.clone()];
+            let (ra, rb) = match round % 3 {
+                0 => tokio::join!(set_admin(&app.state, By::CLI, &a, false), set_admin(&app.state, By::CLI, &b, false)),
+                1 => tokio::join!(set_enabled(&app.state, By::CLI, &a, false), set_enabled(&app.state, By::CLI, &b, false)),
+                _ => tokio::join!(delete(&app.state, By::CLI, &a), delete(&app.state, By::CLI, &b)),
+            };
+            assert!(ra.is_ok() != rb.is_ok(), "exactly one wins (round {round}): {ra:?} {rb:?}");
+            let refused = ra.err().or(rb.err()).expect("one refusal").to_string();
+            assert!(refused.contains("is the last admin who can sign in"), "{refused}");
+            assert_eq!(enabled_admins(&app, [a.clone(), b.clone()]).await, 1, "round {round}: one admin who can sign in is left");
+        }
+    }
+
     async fn sensitive_user_actions_need_a_recent_sign_in_and_a_csrf_token(backend: Backend) {
         let app = spawn_app(backend).await;
         let admin = admin_browser(&app, "root@example.com").await;
