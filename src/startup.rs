@@ -164,6 +164,7 @@ impl Application {
         let metrics = actix_web::web::Data::new(web::Metrics::default());
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(web::nul_guard))
                 .wrap(actix_web::middleware::from_fn(web::brand_pages))
                 .wrap(actix_web::middleware::from_fn(web::body_deadline))
                 .wrap(actix_web::middleware::from_fn(web::outage_guard))

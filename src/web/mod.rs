@@ -11,6 +11,7 @@ mod forms;
 mod gate;
 mod health;
 mod metrics;
+mod nul_guard;
 mod oidc;
 mod outage;
 mod pages;
@@ -21,6 +22,7 @@ mod static_files;
 pub use body_deadline::guard as body_deadline;
 pub use gate::RECENT_AUTH_SECONDS;
 pub use metrics::Metrics;
+pub use nul_guard::guard as nul_guard;
 pub use outage::guard as outage_guard;
 
 use actix_web::web;

@@ -1,5 +1,6 @@
 //! Smaller hardening (issue 11, item 7): Allow on the backend API's 405s, OAuth JSON for an
-//! oversized token request, a deadline for slow request bodies, private SQLite files.
+//! oversized token request, a deadline for slow request bodies, private SQLite files; and a NUL
+//! character in any input (found by schemathesis: PostgreSQL refused it and the call was a 500).
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -32,6 +33,57 @@ both_backends! {
         assert!(res.headers()["content-type"].to_str().expect("ascii").starts_with("application/json"));
         let body: Value = res.json().await.expect("OAuth JSON");
         assert_eq!(body["error"], "invalid_request");
+    }
+
+    async fn a_nul_character_in_any_input_is_a_clear_400(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let key = gatehouse::auth::api_keys::create(&app.state.store, &app.clock, "tests").await.expect("api key").key;
+        let client = app.create_client().await;
+        let http = reqwest::Client::new();
+        for path in ["/api/backend/v1/user/%00", "/api/backend/v1/org/a%00b", "/api/backend/v1/user/query?email_or_username=a%00", "/api/backend/v1/user/org/%00"] {
+            let res = http.get(app.url(path)).bearer_auth(&key).send().await.expect("request");
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+            let body: Value = res.json().await.expect("field errors");
+            assert!(body["request"][0].as_str().is_some_and(|m| m.contains("NUL")), "{path}: {body}");
+        }
+        // The authorize endpoint is a browser page: plain words, no redirect to an unchecked URI.
+        let res = app.get(&format!("/oauth2/authorize?client_id={}&response_type=code&redirect_uri=%00", client.id)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.headers().get("location").is_none());
+        assert!(res.text().await.expect("text").contains("NUL character"));
+        // A form body (the token endpoint answers OAuth JSON).
+        let res = app.token(&client, &[("grant_type", "client_credentials"), ("scope", "a\0b")]).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let body: Value = res.json().await.expect("OAuth JSON");
+        assert_eq!(body["error"], "invalid_request");
+        // JSON bodies name the field, and nothing is written.
+        let res = http
+            .post(app.url("/api/backend/v1/migrate_user/"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "email": "nul@example.com", "username": "a\u{0}b" }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let body: Value = res.json().await.expect("field errors");
+        assert!(body["username"][0].as_str().is_some_and(|m| m.contains("NUL")), "{body}");
+        assert!(app.state.store.user_by_email("nul@example.com").await.expect("lookup").is_none());
+        let res = http
+            .post(app.url("/api/backend/v1/user/user_ids"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "user_ids": ["ok", "a\u{0}"] }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        // A body that is JSON but not an object is refused, as the OpenAPI document says.
+        let res = http.put(app.url("/api/backend/v1/user/anyone")).bearer_auth(&key).header("content-type", "application/json").body("null").send().await.expect("request");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        // The hosted login form too; and a clean request still works afterwards.
+        let res = app.post_form("/login", &[("email", "a\0@example.com"), ("password", "whatever1")]).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let res = app.token(&client, &[("grant_type", "client_credentials")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
     }
 
     async fn a_request_body_that_never_arrives_is_cut_off(backend: Backend) {
