@@ -35,7 +35,7 @@ gh_schemathesis() {
     --checks all \
     --max-examples "${GH_ST_EXAMPLES:-20}" \
     --seed 1 \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 10 \
     --header "Authorization: Bearer $key" \
     --generation-database none \

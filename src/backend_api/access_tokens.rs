@@ -12,6 +12,7 @@ pub const MAX_DURATION_MINUTES: i64 = 60 * 24 * 365;
 #[derive(Deserialize)]
 pub struct CreateAccessTokenRequest {
     pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "super::wire::whole")]
     pub duration_in_minutes: Option<i64>,
     pub active_org_id: Option<String>,
 }

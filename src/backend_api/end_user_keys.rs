@@ -80,6 +80,7 @@ pub async fn list(state: &AppState, q: ListQuery, archived: bool) -> Result<Valu
 pub struct CreateKeyRequest {
     pub org_id: Option<String>,
     pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "super::wire::whole")]
     pub expires_at_seconds: Option<i64>,
     pub metadata: Option<Value>,
     pub display_name: Option<String>,
@@ -161,6 +162,7 @@ pub async fn import(state: &AppState, r: CreateKeyRequest) -> Result<Value, Back
 
 #[derive(Deserialize)]
 pub struct UpdateKeyRequest {
+    #[serde(default, deserialize_with = "super::wire::whole")]
     pub expires_at_seconds: Option<i64>,
     pub metadata: Option<Value>,
     pub set_to_never_expire: Option<bool>,

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 pub struct CreateMagicLinkRequest {
     pub email: Option<String>,
     pub redirect_to_url: Option<String>,
+    #[serde(default, deserialize_with = "super::wire::whole")]
     pub expires_in_hours: Option<i64>,
     pub create_new_user_if_one_doesnt_exist: Option<bool>,
     /// Recorded on the user the link creates: an object of strings.

@@ -12,4 +12,4 @@ pub mod users;
 mod wire;
 
 pub use error::{BackendError, FieldErrors};
-pub use wire::{Page, PageQuery};
+pub use wire::{MAX_SAFE_INTEGER, Page, PageQuery};

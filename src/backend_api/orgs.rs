@@ -99,6 +99,7 @@ pub struct CreateOrgRequest {
     #[serde(default)]
     pub members_must_have_matching_domain: bool,
     pub domain: Option<String>,
+    #[serde(default, deserialize_with = "super::wire::whole")]
     pub max_users: Option<i64>,
     pub legacy_org_id: Option<String>,
     pub custom_role_mapping_name: Option<String>,
@@ -124,6 +125,7 @@ pub struct UpdateOrgRequest {
     pub name: Option<String>,
     pub can_setup_saml: Option<bool>,
     pub metadata: Option<Value>,
+    #[serde(default, deserialize_with = "super::wire::whole")]
     pub max_users: Option<i64>,
     pub autojoin_by_domain: Option<bool>,
     pub restrict_to_domain: Option<bool>,

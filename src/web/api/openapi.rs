@@ -1,6 +1,10 @@
 //! OpenAPI 3.1 description of the backend API, served at `/api/backend/v1/openapi.json`.
 //! A test checks that its operations and the router's routes are the same set.
 
+use crate::auth::magic_link::MAX_HOURS as MAX_MAGIC_LINK_HOURS;
+use crate::auth::password_policy::MAX_PASSWORD_LEN;
+use crate::backend_api::MAX_SAFE_INTEGER;
+use crate::backend_api::access_tokens::MAX_DURATION_MINUTES;
 use actix_web::HttpResponse;
 use serde_json::{Map, Value, json};
 
@@ -111,24 +115,32 @@ fn req(mut schema: Value, names: &[&str]) -> Value {
     schema["required"] = json!(names);
     schema
 }
+/// No text field may hold a NUL character (the server answers 400: `web::nul_guard`).
+const NO_NUL: &str = "^[^\\u0000]*$";
+
 /// A string that may not be empty.
 fn s1() -> Value {
-    json!({ "type": "string", "minLength": 1 })
+    json!({ "type": "string", "minLength": 1, "pattern": NO_NUL })
 }
 fn email() -> Value {
-    json!({ "type": "string", "format": "email", "minLength": 3, "maxLength": 254 })
+    json!({ "type": "string", "format": "email", "minLength": 3, "maxLength": 254, "pattern": NO_NUL })
 }
 fn s() -> Value {
-    json!({ "type": "string" })
+    json!({ "type": "string", "pattern": NO_NUL })
 }
 fn ns() -> Value {
-    json!({ "type": ["string", "null"] })
+    json!({ "type": ["string", "null"], "pattern": NO_NUL })
 }
 fn b() -> Value {
     json!({ "type": "boolean" })
 }
 fn i() -> Value {
     json!({ "type": "integer" })
+}
+/// A new password: the policy's length bounds (the policy also refuses common, repetitive and
+/// personal passwords, which a schema cannot say: those answer 400 with the reason).
+fn password() -> Value {
+    json!({ "type": "string", "minLength": 8, "maxLength": MAX_PASSWORD_LEN, "pattern": NO_NUL })
 }
 fn o() -> Value {
     json!({ "type": "object" })
@@ -138,6 +150,35 @@ fn r(name: &str) -> Value {
 }
 fn arr(v: Value) -> Value {
     json!({ "type": "array", "items": v })
+}
+/// A whole number from `min` to `max` (bodies accept `5` and `5.0`; see `backend_api::wire::whole`).
+fn int(min: i64, max: i64) -> Value {
+    json!({ "type": "integer", "minimum": min, "maximum": max })
+}
+/// Any whole number a body may carry (±(2^53 − 1), I-JSON).
+fn whole() -> Value {
+    int(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+}
+
+/// A request body: the server reads `null` as "not given" for every optional field except
+/// those in `not_null` (plain booleans and lists with a default), so the schema says so.
+fn body(mut schema: Value, not_null: &[&str]) -> Value {
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, prop) in props.iter_mut() {
+            if required.contains(name) || not_null.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(t) = prop.get("type").and_then(Value::as_str).map(str::to_string) {
+                prop["type"] = json!([t, "null"]);
+            }
+        }
+    }
+    schema
 }
 
 fn page(key: &str, total: &str, item: &str) -> Value {
@@ -189,10 +230,33 @@ fn schemas() -> Value {
         ("display_name", ns()),
     ]);
     // A key belongs to a user, an org, or both.
-    let mut create_key = obj(&[("org_id", s1()), ("user_id", s1()), ("expires_at_seconds", i()), ("metadata", o()), ("display_name", s())]);
-    create_key["anyOf"] = json!([{ "required": ["user_id"] }, { "required": ["org_id"] }]);
-    let membership =
-        req(obj(&[("user_id", s1()), ("org_id", s1()), ("role", s1()), ("additional_roles", arr(s()))]), &["user_id", "org_id", "role"]);
+    // A key belongs to a user, an org, or both: at least one of the two is a non-empty string.
+    let owner = json!([
+        { "required": ["user_id"], "properties": { "user_id": s1() } },
+        { "required": ["org_id"], "properties": { "org_id": s1() } },
+    ]);
+    let mut create_key =
+        body(obj(&[("org_id", s()), ("user_id", s()), ("expires_at_seconds", whole()), ("metadata", o()), ("display_name", s())]), &[]);
+    create_key["anyOf"] = owner.clone();
+    let mut import_key = body(
+        req(
+            obj(&[
+                ("imported_api_key", json!({ "type": "string", "minLength": 16, "maxLength": 512, "pattern": NO_NUL })),
+                ("org_id", s()),
+                ("user_id", s()),
+                ("expires_at_seconds", whole()),
+                ("metadata", o()),
+                ("display_name", s()),
+            ]),
+            &["imported_api_key"],
+        ),
+        &[],
+    );
+    import_key["anyOf"] = owner;
+    let membership = body(
+        req(obj(&[("user_id", s1()), ("org_id", s1()), ("role", s1()), ("additional_roles", arr(s()))]), &["user_id", "org_id", "role"]),
+        &["additional_roles"],
+    );
     let mut all = Map::new();
     if let Value::Object(m) = json!({
         "Any": {},
@@ -211,18 +275,19 @@ fn schemas() -> Value {
         all.extend(m);
     }
     if let Value::Object(m) = json!({
-        "CreateUser": req(obj(&[("email", email()), ("email_confirmed", b()), ("send_email_to_confirm_email_address", b()),
-            ("ask_user_to_update_password_on_login", b()), ("password", s()), ("username", s()), ("first_name", s()),
+        "CreateUser": body(req(obj(&[("email", email()), ("email_confirmed", b()), ("send_email_to_confirm_email_address", b()),
+            ("ask_user_to_update_password_on_login", b()), ("password", password()), ("username", s()), ("first_name", s()),
             ("last_name", s()), ("properties", o()), ("ignore_domain_restrictions", b())]), &["email"]),
+            &["email_confirmed", "send_email_to_confirm_email_address", "ask_user_to_update_password_on_login", "ignore_domain_restrictions"]),
         "CreatedUser": obj(&[("user_id", s())]),
-        "UpdateUserMetadata": obj(&[("username", s()), ("first_name", s()), ("last_name", s()), ("metadata", o()),
-            ("properties", o()), ("picture_url", s()), ("update_password_required", b()), ("legacy_user_id", s())]),
-        "UpdateUserEmail": obj(&[("new_email", s()), ("require_email_confirmation", b())]),
-        "UpdateUserPassword": obj(&[("password", s()), ("ask_user_to_update_password_on_login", b())]),
+        "UpdateUserMetadata": body(obj(&[("username", s()), ("first_name", s()), ("last_name", s()), ("metadata", o()),
+            ("properties", o()), ("picture_url", s()), ("update_password_required", b()), ("legacy_user_id", s())]), &[]),
+        "UpdateUserEmail": body(req(obj(&[("new_email", email()), ("require_email_confirmation", b())]), &["new_email"]), &["require_email_confirmation"]),
+        "UpdateUserPassword": body(req(obj(&[("password", password()), ("ask_user_to_update_password_on_login", b())]), &["password"]), &["ask_user_to_update_password_on_login"]),
         "SignupQueryParameters": obj(&[("user_signup_query_parameters", o())]),
         "MfaMethods": obj(&[("mfa_setup", json!({ "type": ["object", "null"] }))]),
         "UserId": req(obj(&[("user_id", s1())]), &["user_id"]),
-        "InviteUser": req(obj(&[("email", email()), ("org_id", s1()), ("role", s1()), ("additional_roles", arr(s()))]), &["email", "org_id", "role"]),
+        "InviteUser": body(req(obj(&[("email", email()), ("org_id", s1()), ("role", s1()), ("additional_roles", arr(s()))]), &["email", "org_id", "role"]), &["additional_roles"]),
     }) {
         all.extend(m);
     }
@@ -236,35 +301,37 @@ fn schemas() -> Value {
         "Org": obj(&[("org_id", s()), ("name", s()), ("max_users", json!({ "type": ["integer", "null"] })), ("is_saml_configured", b()),
             ("legacy_org_id", ns()), ("metadata", o()), ("custom_role_mapping_name", ns()), ("created_at", i())]),
         "OrgsPage": page("orgs", "total_orgs", "Org"),
-        "CreateOrg": req(obj(&[("name", json!({ "type": "string", "minLength": 1, "maxLength": 100 })), ("enable_auto_joining_by_domain", b()), ("members_must_have_matching_domain", b()),
-            ("domain", s()), ("max_users", i()), ("legacy_org_id", s()), ("custom_role_mapping_name", s())]), &["name"]),
+        "CreateOrg": body(req(obj(&[("name", json!({ "type": "string", "minLength": 1, "maxLength": 100, "pattern": NO_NUL })), ("enable_auto_joining_by_domain", b()), ("members_must_have_matching_domain", b()),
+            ("domain", s()), ("max_users", int(1, MAX_SAFE_INTEGER)), ("legacy_org_id", s()), ("custom_role_mapping_name", s())]), &["name"]),
+            &["enable_auto_joining_by_domain", "members_must_have_matching_domain"]),
         "CreatedOrg": obj(&[("org_id", s()), ("name", s())]),
     }) {
         all.extend(m);
     }
     if let Value::Object(m) = json!({
-        "UpdateOrg": obj(&[("name", s()), ("can_setup_saml", b()), ("metadata", o()), ("max_users", i()), ("autojoin_by_domain", b()),
+        "UpdateOrg": body(obj(&[("name", s()), ("can_setup_saml", b()), ("metadata", o()), ("max_users", int(1, MAX_SAFE_INTEGER)), ("autojoin_by_domain", b()),
             ("restrict_to_domain", b()), ("domain", s()), ("require_2fa_by", s()), ("extra_domains", arr(s())),
-            ("custom_role_mapping_name", s())]),
+            ("custom_role_mapping_name", s())]), &[]),
         "CustomRoleMappings": obj(&[("custom_role_mappings", arr(obj(&[("custom_role_mapping_name", s()), ("num_orgs_subscribed", i())])))]),
         "PendingInvite": obj(&[("invitee_email", s()), ("org_id", s()), ("org_name", s()), ("role_in_org", s()),
             ("additional_roles_in_org", arr(s())), ("created_at", i()), ("expires_at", i()), ("inviter_email", ns()), ("inviter_user_id", ns())]),
         "InvitesPage": page("invites", "total_invites", "PendingInvite"),
         "RevokeInvite": req(obj(&[("org_id", s1()), ("invitee_email", email())]), &["org_id", "invitee_email"]),
-        "CreateMagicLink": req(obj(&[("email", email()), ("redirect_to_url", s()), ("expires_in_hours", i()),
+        "CreateMagicLink": body(req(obj(&[("email", email()), ("redirect_to_url", s()), ("expires_in_hours", int(1, MAX_MAGIC_LINK_HOURS)),
             ("create_new_user_if_one_doesnt_exist", b()), ("user_signup_query_parameters", o()), ("expire_after_first_use", b()),
-            ("requires_interstitial", b())]), &["email"]),
+            ("requires_interstitial", b())]), &["email"]), &[]),
         "MagicLink": obj(&[("url", s())]),
     }) {
         all.extend(m);
     }
     if let Value::Object(m) = json!({
-        "CreateAccessToken": req(obj(&[("user_id", s1()), ("duration_in_minutes", json!({ "type": "integer", "minimum": 1 })), ("active_org_id", s())]), &["user_id", "duration_in_minutes"]),
+        "CreateAccessToken": body(req(obj(&[("user_id", s1()), ("duration_in_minutes", int(1, MAX_DURATION_MINUTES)), ("active_org_id", s())]), &["user_id", "duration_in_minutes"]), &[]),
         "AccessToken": obj(&[("access_token", s())]),
-        "MigrateUser": req(obj(&[("email", email()), ("email_confirmed", b()), ("existing_user_id", ns()), ("existing_password_hash", ns()),
-            ("existing_mfa_base32_encoded_secret", ns()), ("update_password_required", b()), ("enabled", json!({ "type": ["boolean", "null"] })),
-            ("first_name", ns()), ("last_name", ns()), ("username", ns()), ("picture_url", ns()), ("properties", o())]), &["email"]),
-        "MigratePassword": req(obj(&[("user_id", s1()), ("password_hash", s1())]), &["user_id", "password_hash"]),
+        "MigrateUser": body(req(obj(&[("email", email()), ("email_confirmed", b()), ("existing_user_id", s()), ("existing_password_hash", s()),
+            ("existing_mfa_base32_encoded_secret", s()), ("update_password_required", b()), ("enabled", b()),
+            ("first_name", s()), ("last_name", s()), ("username", s()), ("picture_url", s()), ("properties", o())]), &["email"]),
+            &["email_confirmed", "update_password_required"]),
+        "MigratePassword": req(obj(&[("user_id", s1()), ("password_hash", json!({ "type": "string", "pattern": "^\\$(2[aby]|argon2(id|i|d))\\$" }))]), &["user_id", "password_hash"]),
         "ApiKeyFull": key,
         "ApiKeysPage": page("api_keys", "total_api_keys", "ApiKeyFull"),
         "ApiKeyUsage": obj(&[("count", i())]),
@@ -276,11 +343,10 @@ fn schemas() -> Value {
     }
     if let Value::Object(m) = json!({
         "CreateApiKey": create_key,
-        "ImportApiKey": req(obj(&[("imported_api_key", json!({ "type": "string", "minLength": 16, "maxLength": 512 })), ("org_id", s()), ("user_id", s()), ("expires_at_seconds", i()),
-            ("metadata", o()), ("display_name", s())]), &["imported_api_key"]),
+        "ImportApiKey": import_key,
         "ImportedApiKey": obj(&[("api_key_id", s())]),
         "ApiKeyNew": obj(&[("api_key_id", s()), ("api_key_token", s())]),
-        "UpdateApiKey": obj(&[("expires_at_seconds", i()), ("metadata", o()), ("set_to_never_expire", b())]),
+        "UpdateApiKey": body(obj(&[("expires_at_seconds", whole()), ("metadata", o()), ("set_to_never_expire", b())]), &[]),
     }) {
         all.extend(m);
     }
@@ -290,7 +356,7 @@ fn schemas() -> Value {
 fn path_params(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string", "pattern": NO_NUL } }))
         .collect()
 }
 
