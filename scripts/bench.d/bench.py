@@ -203,6 +203,13 @@ class Target:
                 check=False,
             )
         if self.tmp:
+            # The server's log outlives the run (tests/output/bench-<target>.log): a phase
+            # with errors can be explained afterwards.
+            log_file = self.tmp / "server.log"
+            if log_file.exists():
+                out = ROOT / "tests" / "output"
+                out.mkdir(parents=True, exist_ok=True)
+                shutil.copy(log_file, out / f"bench-{self.name}.log")
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 

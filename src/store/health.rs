@@ -8,7 +8,7 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 /// How to open a connection outside the pool, so a probe never waits behind busy requests.
@@ -21,12 +21,44 @@ pub(crate) enum ProbeTarget {
 #[derive(Debug)]
 pub(crate) struct Health {
     down: AtomicBool,
+    /// Probes in a row that ran out of time (without the database saying no).
+    slow_probes: AtomicU32,
     target: ProbeTarget,
+}
+
+/// How one probe ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Probe {
+    Up,
+    /// The database refused or failed: it is down.
+    Failed,
+    /// No answer within the limit: an outage, or only a busy host (see `Health::record`).
+    TimedOut,
 }
 
 impl Health {
     pub(crate) fn new(target: ProbeTarget) -> Arc<Self> {
-        Arc::new(Self { down: AtomicBool::new(false), target })
+        Arc::new(Self { down: AtomicBool::new(false), slow_probes: AtomicU32::new(0), target })
+    }
+
+    /// Records a probe and returns whether the database counts as up. A refusal counts at once;
+    /// running out of time counts once `slow_to_fail` probes in a row have (a lone slow probe of
+    /// an up database is more often CPU pressure on this host than an outage, and answering
+    /// 503s to every request for it would be the outage).
+    fn record(&self, probe: Probe, slow_to_fail: u32) -> (bool, bool) {
+        let up = match probe {
+            Probe::Up => {
+                self.slow_probes.store(0, Ordering::Relaxed);
+                true
+            }
+            Probe::Failed => false,
+            Probe::TimedOut => {
+                let slow = self.slow_probes.fetch_add(1, Ordering::Relaxed) + 1;
+                slow < slow_to_fail && !self.down.load(Ordering::Relaxed)
+            }
+        };
+        let was_down = self.down.swap(!up, Ordering::Relaxed);
+        (was_down, up)
     }
 }
 
@@ -38,9 +70,18 @@ impl Store {
 
     /// Opens a fresh connection and checks that the database can take a write lock, within
     /// `limit`. Records the answer (see `is_down`) and returns whether the database is up.
+    /// A request that failed asks this: one slow probe then counts (the request failed too).
     pub async fn probe(&self, limit: Duration) -> bool {
-        let up = tokio::time::timeout(limit, probe_once(&self.health.target)).await.is_ok_and(|r| r.is_ok());
-        let was_down = self.health.down.swap(!up, Ordering::Relaxed);
+        self.probe_counting(limit, 1).await
+    }
+
+    async fn probe_counting(&self, limit: Duration, slow_to_fail: u32) -> bool {
+        let probe = match tokio::time::timeout(limit, probe_once(&self.health.target)).await {
+            Ok(Ok(())) => Probe::Up,
+            Ok(Err(_)) => Probe::Failed,
+            Err(_) => Probe::TimedOut,
+        };
+        let (was_down, up) = self.health.record(probe, slow_to_fail);
         match (was_down, up) {
             (false, false) => tracing::warn!(backend = self.backend_name(), "the database is unreachable; answering 503"),
             (true, true) => tracing::info!(backend = self.backend_name(), "the database is reachable again"),
@@ -59,8 +100,9 @@ impl Store {
                 let pause = if down { 250 } else { 1000 };
                 tokio::time::sleep(Duration::from_millis(pause)).await;
                 // SQLite has no server to lose; it is probed only after a failure.
+                // Nothing failed here: two slow probes in a row, not one, make an outage.
                 if down || matches!(store.db, Db::Postgres(_)) {
-                    store.probe(Duration::from_millis(800)).await;
+                    store.probe_counting(Duration::from_millis(800), 2).await;
                 }
             }
         })
@@ -82,5 +124,38 @@ async fn probe_once(target: &ProbeTarget) -> Result<(), sqlx::Error> {
             sqlx::query("ROLLBACK").execute(&mut conn).await?;
             conn.close().await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health() -> Arc<Health> {
+        Health::new(ProbeTarget::Sqlite(SqliteConnectOptions::new()))
+    }
+
+    #[test]
+    fn a_refusal_is_an_outage_at_once() {
+        let h = health();
+        assert_eq!(h.record(Probe::Failed, 2), (false, false));
+        assert_eq!(h.record(Probe::Up, 2), (true, true));
+    }
+
+    #[test]
+    fn one_slow_probe_of_an_up_database_is_not_an_outage_two_in_a_row_are() {
+        let h = health();
+        assert_eq!(h.record(Probe::TimedOut, 2), (false, true), "one slow probe: still up");
+        assert_eq!(h.record(Probe::Up, 2), (false, true));
+        assert_eq!(h.record(Probe::TimedOut, 2), (false, true), "the count starts again after an answer");
+        assert_eq!(h.record(Probe::TimedOut, 2), (false, false), "two in a row: down");
+        assert_eq!(h.record(Probe::TimedOut, 2), (true, false), "and it stays down while probes time out");
+        assert_eq!(h.record(Probe::Up, 2), (true, true));
+    }
+
+    #[test]
+    fn after_a_failed_request_one_slow_probe_counts() {
+        let h = health();
+        assert_eq!(h.record(Probe::TimedOut, 1), (false, false));
     }
 }
