@@ -65,7 +65,7 @@ def main() -> None:
         last = body
         rows = len(re.findall(r"data-(?:user|org)-id=", body))
         times.sort()
-        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+        p95 = times[max(0, round(0.95 * len(times)) - 1)]
         print(
             f"{label:34} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   max {times[-1]:7.1f} ms   rows {rows}"
         )

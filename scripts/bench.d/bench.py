@@ -9,6 +9,7 @@ Every loop is bounded by a duration; nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import re
@@ -234,7 +235,12 @@ def wrk(
     if script:
         cmd += ["-s", str(script)]
     out = subprocess.run(
-        [*cmd, url], capture_output=True, text=True, timeout=seconds + 60, env=env
+        [*cmd, url],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        env=env,
     ).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.MULTILINE)
@@ -275,7 +281,9 @@ def flows(
         cmd += ["--consent-prompt"]
     if probe:
         cmd += ["--probe", f"{t.url}/.well-known/openid-configuration"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
+    out = subprocess.run(
+        cmd, check=False, capture_output=True, text=True, timeout=seconds + 120
+    )
     try:
         res = json.loads(out.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -321,6 +329,7 @@ def ceilings(seconds: float) -> dict[str, float]:
             str(max(1, round(seconds))),
             "rsa2048",
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=seconds * 4 + 60,
@@ -339,6 +348,7 @@ def ceilings(seconds: float) -> dict[str, float]:
     if rate_bin.exists():
         argon = subprocess.run(
             [str(rate_bin), str(max(1, round(seconds)))],
+            check=False,
             capture_output=True,
             text=True,
             timeout=seconds + 120,
@@ -354,7 +364,7 @@ def ceilings(seconds: float) -> dict[str, float]:
 
 
 def fmt(x: float | None, unit: str = "") -> str:
-    if x is None or x != x:
+    if x is None or math.isnan(x):
         return "–"
     if x >= 1000:
         return f"{x / 1000:.1f}k{unit}"
@@ -530,6 +540,7 @@ def render(
     rev = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=ROOT,
+        check=False,
         capture_output=True,
         text=True,
     ).stdout.strip()
@@ -540,12 +551,16 @@ def render(
             f"Command: `{cmd.strip()}` (commit {rev}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).",
             f"Machine: {int(ceil['cores'])} cores ({cpu}), {platform.system()} {platform.release()}; shared with other work,",
             "so figures are indicative; compare columns of one run only.",
-            f"Each measurement {seconds:.0f} s; {rounds} interleaved round(s), medians shown; wrk "
-            f"{os.environ.get('BENCH_THREADS', '2')} threads × {os.environ.get('BENCH_CONNECTIONS', '32')} connections; "
-            f"flows with {os.environ.get('BENCH_FLOW_CONCURRENCY', '8')} concurrent clients (Node driver, `scripts/bench.d/flows.mjs`).",
-            f"Ceilings in the same run: `openssl speed -multi {int(ceil['cores'])} rsa2048` "
-            f"{ceil['rsa2048_sign_per_s']:.0f} sign/s; argon2id (m=19 MiB, t=2, p=1, one hash per core) "
-            f"{ceil['argon2id_per_s']:.1f} hashes/s.",
+            (
+                f"Each measurement {seconds:.0f} s; {rounds} interleaved round(s), medians shown; wrk "
+                f"{os.environ.get('BENCH_THREADS', '2')} threads × {os.environ.get('BENCH_CONNECTIONS', '32')} connections; "
+                f"flows with {os.environ.get('BENCH_FLOW_CONCURRENCY', '8')} concurrent clients (Node driver, `scripts/bench.d/flows.mjs`)."
+            ),
+            (
+                f"Ceilings in the same run: `openssl speed -multi {int(ceil['cores'])} rsa2048` "
+                f"{ceil['rsa2048_sign_per_s']:.0f} sign/s; argon2id (m=19 MiB, t=2, p=1, one hash per core) "
+                f"{ceil['argon2id_per_s']:.1f} hashes/s."
+            ),
             "",
             *lines,
             "",

@@ -229,8 +229,10 @@ def _rss(pid: int) -> float:
 def table(name: str, factor: float, r: dict[str, dict[str, dict[str, float]]]) -> str:
     users = int(1_000_000 * factor)
     lines = [
-        f"### {name}: {users:,} users, {int(100_000 * factor):,} orgs, {int(3_000_000 * factor):,} memberships "
-        f"vs. 1,000× smaller",
+        (
+            f"### {name}: {users:,} users, {int(100_000 * factor):,} orgs, {int(3_000_000 * factor):,} memberships "
+            f"vs. 1,000× smaller"
+        ),
         "",
         "| | empty p50 / p95 | scale p50 / p95 | p50 ratio | goal |",
         "|---|---|---|---|---|",
