@@ -171,8 +171,8 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(web::security_headers))
                 .app_data(data.clone())
                 .app_data(metrics.clone())
-                .app_data(actix_web::web::FormConfig::default().limit(64 * 1024))
-                .app_data(actix_web::web::PayloadConfig::new(64 * 1024))
+                .app_data(actix_web::web::FormConfig::default().limit(web::BODY_LIMIT))
+                .app_data(actix_web::web::PayloadConfig::new(web::BODY_LIMIT))
                 .configure(web::configure)
         });
         let server = match (&state.settings.tls_cert, &state.settings.tls_key) {

@@ -27,6 +27,10 @@ pub use outage::guard as outage_guard;
 
 use actix_web::web;
 
+/// The most a request body may hold (forms and raw payloads alike); `web::nul_guard` reads
+/// form bodies up to it and leaves larger ones to the extractors' 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 /// The whole route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::oidc::discovery as paths;

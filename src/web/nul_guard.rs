@@ -6,19 +6,20 @@
 //! errors under `/api/`, plain text elsewhere. JSON bodies are checked where they are parsed
 //! (`web::api::input::body`).
 
-use crate::oidc::discovery::{INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH};
+use super::error::oauth_json;
+use super::outage::Shape;
+use super::{BODY_LIMIT, render};
+use crate::backend_api::BackendError;
+use crate::oidc::error::OAuthError;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpResponse};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-
-/// The most a form body may hold (the app's `FormConfig` limit): larger ones are left to it.
-const FORM_LIMIT: usize = 64 * 1024;
 
 const MESSAGE: &str = "the request contains a NUL character (%00), which no field may hold";
 
@@ -68,17 +69,15 @@ async fn read_all(payload: &mut Payload, limit: usize) -> Result<Option<Bytes>, 
     }
 }
 
-/// The 400 in the shape the endpoint speaks.
-fn refusal(path: &str, status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
-    let mut res = HttpResponse::build(status);
-    res.insert_header((header::CACHE_CONTROL, "no-store"));
-    if path.starts_with("/api/") {
-        res.json(serde_json::json!({ "request": [message] }))
-    } else if [TOKEN_PATH, USERINFO_PATH, REVOKE_PATH, INTROSPECT_PATH].contains(&path) {
-        res.json(serde_json::json!({ "error": "invalid_request", "error_description": message }))
-    } else {
-        res.content_type("text/plain; charset=utf-8").body(format!("Bad request: {message}."))
-    }
+/// The refusal in the shape the endpoint speaks (as the outage guard's 503s do).
+fn refusal(path: &str, status: StatusCode, message: &str) -> HttpResponse {
+    let mut res = match Shape::of(path) {
+        Shape::OAuth => oauth_json(&OAuthError::invalid_request(message)),
+        Shape::Backend => super::api::error::respond(&BackendError::field("request", message)),
+        Shape::Page => render::error_page(status, status.canonical_reason().unwrap_or("Bad request"), message, None),
+    };
+    *res.status_mut() = status;
+    res
 }
 
 pub async fn guard(
@@ -86,16 +85,16 @@ pub async fn guard(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
     let in_uri = req.uri().path_and_query().is_some_and(|pq| has_encoded_nul(pq.as_str().as_bytes()));
-    let form_nul = if !in_uri && is_form(&req) && declared_length(&req).is_none_or(|n| n <= FORM_LIMIT) {
+    let form_nul = if !in_uri && is_form(&req) && declared_length(&req).is_none_or(|n| n <= BODY_LIMIT) {
         let mut payload = req.take_payload();
-        match read_all(&mut payload, FORM_LIMIT).await {
+        match read_all(&mut payload, BODY_LIMIT).await {
             Ok(Some(body)) => {
                 let nul = has_encoded_nul(&body);
                 req.set_payload(Payload::Stream { payload: Box::pin(Replay(Some(Ok(body)))) });
                 nul
             }
             Ok(None) => {
-                let res = refusal(req.path(), actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "the form body is too large");
+                let res = refusal(req.path(), StatusCode::PAYLOAD_TOO_LARGE, "the form body is too large");
                 return Ok(req.into_response(res).map_into_right_body());
             }
             Err(e) => {
@@ -107,7 +106,7 @@ pub async fn guard(
         false
     };
     if in_uri || form_nul {
-        let res = refusal(req.path(), actix_web::http::StatusCode::BAD_REQUEST, MESSAGE);
+        let res = refusal(req.path(), StatusCode::BAD_REQUEST, MESSAGE);
         return Ok(req.into_response(res).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())

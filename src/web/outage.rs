@@ -19,11 +19,24 @@ use std::time::Duration;
 /// Seconds a client should wait before retrying.
 pub const RETRY_AFTER: u32 = 5;
 
+/// How an endpoint reports errors (the outage guard and `web::nul_guard` answer in it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shape {
+pub(super) enum Shape {
     OAuth,
     Backend,
     Page,
+}
+
+impl Shape {
+    pub(super) fn of(path: &str) -> Shape {
+        if path.starts_with("/api/") {
+            Shape::Backend
+        } else if [paths::TOKEN_PATH, paths::USERINFO_PATH, paths::REVOKE_PATH, paths::INTROSPECT_PATH].contains(&path) {
+            Shape::OAuth
+        } else {
+            Shape::Page
+        }
+    }
 }
 
 /// How `path` reports errors; `None` for what is served without the database.
@@ -32,13 +45,7 @@ fn shape(path: &str) -> Option<Shape> {
     if no_database.contains(&path) || path.starts_with("/static/") || path.ends_with("/openapi.json") {
         return None;
     }
-    if path.starts_with("/api/") {
-        return Some(Shape::Backend);
-    }
-    if [paths::TOKEN_PATH, paths::USERINFO_PATH, paths::REVOKE_PATH, paths::INTROSPECT_PATH].contains(&path) {
-        return Some(Shape::OAuth);
-    }
-    Some(Shape::Page)
+    Some(Shape::of(path))
 }
 
 fn unavailable(shape: Shape) -> HttpResponse {
