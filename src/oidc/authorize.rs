@@ -139,7 +139,7 @@ fn disabled() -> OAuthError {
 async fn trusted_target(state: &AppState, params: &[(String, String)]) -> Result<(ClientRow, String), OAuthError> {
     let client_id = get(params, "client_id").ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
     let client =
-        state.store.client_by_id(client_id).await?.ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
+        state.store.client_for_request(client_id).await?.ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "unknown client_id"))?;
     if !client.enabled {
         return Err(disabled());
     }
@@ -270,7 +270,7 @@ pub async fn load_parked(state: &AppState, request_id: &str) -> Result<Option<(A
         return Ok(None);
     };
     let req: ValidRequest = serde_json::from_str(&row.params).map_err(|e| OAuthError::server(&e))?;
-    let Some(client) = state.store.client_by_id(&req.client_id).await? else {
+    let Some(client) = state.store.client_for_request(&req.client_id).await? else {
         return Ok(None);
     };
     if !client.enabled {

@@ -240,7 +240,7 @@ pub async fn authenticate(store: &Store, clock: &Clock, creds: &PresentedCredent
         (None, Some(id), None) => (id.clone(), None, "none"),
         (None, None, _) => return Err(fail("client authentication is required")),
     };
-    let client = match store.client_by_id(&client_id).await {
+    let client = match store.client_for_request(&client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return Err(fail("unknown client or bad credentials")),
         Err(e) => return Err(ClientAuthError { error: OAuthError::server(&e), used_basic }),

@@ -45,7 +45,8 @@ pub async fn plan(state: &AppState, params: &[(String, String)]) -> Result<Logou
             let client_id = client_id
                 .as_deref()
                 .ok_or_else(|| OAuthError::invalid_request("post_logout_redirect_uri needs id_token_hint or client_id"))?;
-            let client = state.store.client_by_id(client_id).await?.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
+            let client =
+                state.store.client_for_request(client_id).await?.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
             if !client.accepts_post_logout_uri(uri) {
                 return Err(OAuthError::invalid_request("post_logout_redirect_uri is not registered for this client"));
             }

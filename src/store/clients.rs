@@ -54,12 +54,29 @@ impl Store {
             .bind(c.enabled).bind(&c.grant_types).bind(c.access_token_ttl).bind(c.refresh_token_ttl)
             .bind(&c.previous_secret_hash).bind(c.previous_secret_expires_at).bind(c.updated_at)
             .bind(&c.client_credentials_scopes).execute(pool).await)?;
+        self.clients.forget(&c.id);
         Ok(())
     }
 
     pub async fn client_by_id(&self, id: &str) -> Result<Option<ClientRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM oauth_clients WHERE id = $1");
         Ok(on_db!(&self.db, pool => sqlx::query_as::<_, ClientRow>(&sql).bind(id).fetch_optional(pool).await)?)
+    }
+
+    /// `client_by_id` through this process's short-lived cache (`client_cache`): for the
+    /// request paths that read a client on every call (token, revocation, introspection,
+    /// authorization). Pages that show or edit a client read it fresh.
+    pub async fn client_for_request(&self, id: &str) -> Result<Option<ClientRow>, StoreError> {
+        let now = std::time::Instant::now();
+        if let Some(row) = self.clients.get(id, now) {
+            return Ok(Some(row));
+        }
+        let generation = self.clients.generation();
+        let row = self.client_by_id(id).await?;
+        if let Some(row) = &row {
+            self.clients.put(row, now, generation);
+        }
+        Ok(row)
     }
 
     /// Every client, newest first (an instance has tens of clients, not thousands).
@@ -78,6 +95,7 @@ impl Store {
             .bind(&c.post_logout_redirect_uris).bind(&c.grant_types).bind(c.access_token_ttl).bind(c.refresh_token_ttl)
             .bind(c.updated_at)
             .execute(pool).await)?;
+        self.clients.forget(&c.id);
         Ok(n == 1)
     }
 
@@ -88,18 +106,21 @@ impl Store {
              WHERE id = $1 AND secret_hash IS NOT NULL")
             .bind(r.client_id).bind(r.new_hash).bind(r.previous_hash).bind(r.previous_expires_at).bind(r.now)
             .execute(pool).await)?;
+        self.clients.forget(r.client_id);
         Ok(n == 1)
     }
 
     pub async fn set_client_enabled(&self, id: &str, enabled: bool, now: i64) -> Result<bool, StoreError> {
         let n = exec!(&self.db, pool => sqlx::query("UPDATE oauth_clients SET enabled = $2, updated_at = $3 WHERE id = $1")
             .bind(id).bind(enabled).bind(now).execute(pool).await)?;
+        self.clients.forget(id);
         Ok(n == 1)
     }
 
     /// Deletes a client; its grants, codes, tokens and consents go with it (ON DELETE CASCADE).
     pub async fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
         let n = exec!(&self.db, pool => sqlx::query("DELETE FROM oauth_clients WHERE id = $1").bind(id).execute(pool).await)?;
+        self.clients.forget(id);
         Ok(n == 1)
     }
 }

@@ -10,6 +10,7 @@ mod admin_users;
 mod app_settings;
 mod audit;
 mod backend_orgs;
+mod client_cache;
 mod clients;
 // Issue 11 (sec2): credential retirement, owner-keeping membership changes.
 mod credentials;
@@ -127,6 +128,7 @@ pub(crate) use exec;
 pub struct Store {
     pub(crate) db: Db,
     pub(crate) health: std::sync::Arc<health::Health>,
+    pub(crate) clients: std::sync::Arc<client_cache::ClientCache>,
 }
 
 /// How long a query waits for a connection (or, on SQLite, for the write lock) before the
@@ -163,7 +165,7 @@ impl Store {
             let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
             (Db::Postgres(pool), health::ProbeTarget::Postgres(opts))
         };
-        Ok(Self { db, health: health::Health::new(target) })
+        Ok(Self { db, health: health::Health::new(target), clients: Default::default() })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
