@@ -72,6 +72,8 @@ class Target:
     client_secret: str = ""
     email: str = "bench@example.com"
     start_ms: float = 0.0
+    restart_ms: float = 0.0
+    cmd: list[str] = field(default_factory=list)
     rss: dict[str, float] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
 
@@ -143,20 +145,8 @@ class Target:
             )
             cmd = [os.environ["GATEHOUSE_BIN"], "serve"]
         self.env = env
-        log(f"starting {self.name} on {self.url}")
-        logf = open(self.tmp / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            cmd, cwd=self.tmp, env=env, stdout=logf, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 60
-        while http_status(f"{self.url}/.well-known/openid-configuration") != 200:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"{self.name} did not start: {(self.tmp / 'server.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.002)
-        self.start_ms = (time.perf_counter() - t0) * 1000
+        self.cmd = cmd
+        self.start_ms = self.launch()
         if not self.is_peer:
             client = json.loads(
                 self.cli(
@@ -179,7 +169,35 @@ class Target:
             # The storm is a load test, not an attack: lift the per-address/account limits.
             self.cli("settings", "set", "rate_limit_ip_per_minute", "100000")
             self.cli("settings", "set", "rate_limit_account_per_minute", "100000")
+        self.restart()
+        assert self.proc is not None
         self.rss["idle"] = rss_mib(self.proc.pid)
+
+    def launch(self) -> float:
+        """Starts the server; milliseconds from exec to its first discovery 200."""
+        assert self.tmp is not None
+        log(f"starting {self.name} on {self.url}")
+        logf = open(self.tmp / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=self.tmp, env=self.env, stdout=logf, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while http_status(f"{self.url}/.well-known/openid-configuration") != 200:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(
+                    f"{self.name} did not start: {(self.tmp / 'server.log').read_text()[-2000:]}"
+                )
+            time.sleep(0.002)
+        return (time.perf_counter() - t0) * 1000
+
+    def restart(self) -> None:
+        """Stops and starts the server on the data it has (what an upgrade or a crash
+        costs): a first start also creates the schema and Gatehouse's first RSA key."""
+        assert self.proc is not None
+        self.proc.terminate()
+        self.proc.wait(timeout=15)
+        self.restart_ms = self.launch()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -513,8 +531,8 @@ def render(
     rows.append([*row, "< 100 MiB under load, back near idle after"])
     rows.append(
         [
-            "start, exec → first discovery 200",
-            *[f"{t.start_ms:.0f} ms" for t in targets],
+            "start, exec → first discovery 200: restart on existing data; first start (empty database)",
+            *[f"{t.restart_ms:.0f} ms; first {t.start_ms:.0f} ms" for t in targets],
             "< 200 ms",
         ]
     )
