@@ -64,6 +64,6 @@ pub async fn create(state: &AppState, r: CreateAccessTokenRequest) -> Result<Val
     }
     claims.insert("login_method".into(), json!({ "login_method": "generated_from_backend_api" }));
     claims.insert("properties".into(), object(&user.properties));
-    let token = state.keys.sign(&Value::Object(claims))?;
+    let token = state.keys.sign(&Value::Object(claims)).await?;
     Ok(json!({ "access_token": token }))
 }

@@ -6,11 +6,12 @@
 use crate::clock::Clock;
 use crate::crypto::{self, MasterKey};
 use crate::store::{SigningKeyRow, Store, StoreError};
-use josekit::jws::{self, JwsHeader, JwsSigner, JwsVerifier, RS256};
+use josekit::jws::{self, JwsSigner, JwsVerifier, RS256};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 pub mod listing;
+mod sign_pool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -22,7 +23,7 @@ pub enum KeyError {
     Jose(#[from] josekit::JoseError),
     #[error("no signing key is active")]
     NoActiveKey,
-    #[error("key generation task failed")]
+    #[error("a key generation or signing task failed")]
     Join,
 }
 
@@ -55,6 +56,8 @@ pub struct KeyManager {
     /// Admin-set token lifetimes: a retired key stays published for the longest of them too.
     lifetimes: Option<crate::lifetimes::LiveLifetimes>,
     loaded: Arc<RwLock<Option<Arc<Loaded>>>>,
+    /// The signing threads, one per core (`sign_pool`).
+    signing: Arc<sign_pool::SignPool>,
 }
 
 impl std::fmt::Debug for KeyManager {
@@ -88,7 +91,17 @@ async fn generate_row(master: &MasterKey, now: i64, activates_at: i64) -> Result
 impl KeyManager {
     /// Loads keys, creating the first one if the database has none.
     pub async fn start(store: Store, master: MasterKey, clock: Clock, retention: i64, publish_delay: i64) -> Result<Self, KeyError> {
-        let km = Self { store, master, clock, retention, publish_delay, lifetimes: None, loaded: Arc::new(RwLock::new(None)) };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let km = Self {
+            store,
+            master,
+            clock,
+            retention,
+            publish_delay,
+            lifetimes: None,
+            loaded: Arc::new(RwLock::new(None)),
+            signing: Arc::new(sign_pool::SignPool::start(cores)),
+        };
         let now = km.clock.now();
         if km.store.publishable_signing_keys(now - km.retention).await?.iter().all(|k| k.retired_at.is_some()) {
             let row = generate_row(&km.master, now, now).await?;
@@ -182,14 +195,15 @@ impl KeyManager {
         self.snapshot().map(|l| l.signer_pem.clone())
     }
 
-    /// Signs a JSON claims object as a compact JWS with `typ: JWT` and the current `kid`.
-    pub fn sign(&self, claims: &serde_json::Value) -> Result<String, KeyError> {
+    /// Signs a JSON claims object as a compact JWS with `typ: JWT` and the current `kid`,
+    /// on the signing threads (`sign_pool`: not on the HTTP worker that asks).
+    pub async fn sign(&self, claims: &serde_json::Value) -> Result<String, KeyError> {
         let loaded = self.snapshot().ok_or(KeyError::NoActiveKey)?;
-        let mut header = JwsHeader::new();
-        header.set_token_type("JWT");
-        header.set_key_id(&loaded.signer_kid);
         let payload = serde_json::to_vec(claims).map_err(|_| KeyError::NoActiveKey)?;
-        Ok(jws::serialize_compact(&payload, &header, loaded.signer.as_ref())?)
+        match self.signing.sign(&loaded.signer_kid, Arc::clone(&loaded.signer), payload).await {
+            Some(signed) => Ok(signed?),
+            None => Err(KeyError::Join),
+        }
     }
 
     /// Verifies the signature of a token we issued and returns its claims. Time and

@@ -75,20 +75,23 @@ async fn issue_for_user(
         None => OrgClaims::All(&orgs),
     };
     let access_ttl = client.access_ttl(&state.lifetimes.get());
-    let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method, org_claims, access_ttl)?;
+    let access = tokens::user_access_token(state, user, &grant.client_id, &grant.scope, login_method, org_claims, access_ttl).await?;
     let id_token = if scope::has(&grant.scope, "openid") {
-        Some(tokens::id_token(
-            state,
-            IdTokenInput {
-                user,
-                client_id: &grant.client_id,
-                scope: &grant.scope,
-                auth_time: grant.auth_time.unwrap_or(grant.created_at),
-                nonce,
-                access_token: &access.token,
-                orgs: Some(&orgs),
-            },
-        )?)
+        Some(
+            tokens::id_token(
+                state,
+                IdTokenInput {
+                    user,
+                    client_id: &grant.client_id,
+                    scope: &grant.scope,
+                    auth_time: grant.auth_time.unwrap_or(grant.created_at),
+                    nonce,
+                    access_token: &access.token,
+                    orgs: Some(&orgs),
+                },
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -252,7 +255,7 @@ async fn client_credentials(
     // client's existence and a small revocation list (`access::verify_access_token`). The two
     // inserts per token were most of this endpoint's cost after the RSA signature (issue 12).
     let access_ttl = client.client.access_ttl(&state.lifetimes.get());
-    let access = tokens::client_access_token(state, &client.client.id, &scope, access_ttl)?;
+    let access = tokens::client_access_token(state, &client.client.id, &scope, access_ttl).await?;
     Ok(TokenResponse {
         access_token: access.token,
         token_type: "Bearer",

@@ -37,7 +37,7 @@ pub enum OrgClaims<'a> {
 
 /// An access token for a user, valid for `ttl` seconds (the client's lifetime).
 #[allow(clippy::too_many_arguments)]
-pub fn user_access_token(
+pub async fn user_access_token(
     state: &AppState,
     user: &UserRow,
     client_id: &str,
@@ -72,12 +72,12 @@ pub fn user_access_token(
     claims.insert("login_method".into(), json!({ "login_method": login_method }));
     let properties: Value = serde_json::from_str(&user.properties).unwrap_or_else(|_| json!({}));
     claims.insert("properties".into(), properties);
-    let token = state.keys.sign(&Value::Object(claims))?;
+    let token = state.keys.sign(&Value::Object(claims)).await?;
     Ok(AccessToken { token, jti, expires_at: exp })
 }
 
 /// An access token for a client acting on its own behalf: no user claims.
-pub fn client_access_token(state: &AppState, client_id: &str, scope: &str, ttl: i64) -> Result<AccessToken, KeyError> {
+pub async fn client_access_token(state: &AppState, client_id: &str, scope: &str, ttl: i64) -> Result<AccessToken, KeyError> {
     let now = state.clock.now();
     let exp = now + ttl;
     let jti = uuid::Uuid::new_v4().to_string();
@@ -85,7 +85,7 @@ pub fn client_access_token(state: &AppState, client_id: &str, scope: &str, ttl: 
         "iss": state.settings.issuer, "sub": client_id, "client_id": client_id, "aud": client_id, "scope": scope,
         "iat": now, "exp": exp, "jti": jti,
     });
-    let token = state.keys.sign(&claims)?;
+    let token = state.keys.sign(&claims).await?;
     Ok(AccessToken { token, jti, expires_at: exp })
 }
 
@@ -131,7 +131,7 @@ pub fn at_hash(access_token: &str) -> String {
     crypto::b64url(&crypto::sha256(access_token.as_bytes())[..16])
 }
 
-pub fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, KeyError> {
+pub async fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, KeyError> {
     let now = state.clock.now();
     let mut claims = user_claims(state, input.user, input.scope, input.orgs);
     claims.insert("iss".into(), json!(state.settings.issuer));
@@ -141,7 +141,7 @@ pub fn id_token(state: &AppState, input: IdTokenInput<'_>) -> Result<String, Key
     claims.insert("auth_time".into(), json!(input.auth_time));
     insert_opt(&mut claims, "nonce", input.nonce);
     claims.insert("at_hash".into(), json!(at_hash(input.access_token)));
-    state.keys.sign(&Value::Object(claims))
+    state.keys.sign(&Value::Object(claims)).await
 }
 
 /// The claims of an `id_token_hint`: an ID token this issuer signed. Expired ones are
