@@ -65,6 +65,8 @@ const INSERT_AUTH_CODE: &str = "INSERT INTO authorization_codes \
      (code_hash, grant_id, client_id, redirect_uri, nonce, code_challenge, created_at, expires_at, used_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
+const INSERT_ACCESS_TOKEN: &str = "INSERT INTO access_tokens (jti, grant_id, expires_at) VALUES ($1, $2, $3)";
+
 const GRANT_COLUMNS: &str = "id, client_id, user_id, scope, auth_time, login_method, active_org_id, created_at, revoked_at";
 
 impl Store {
@@ -158,6 +160,13 @@ impl Store {
     /// Records what one token response hands out in one transaction (one commit), so a
     /// response is either wholly on record (revocable, introspectable) or not at all.
     pub async fn record_issued_tokens(&self, t: &IssuedTokens<'_>) -> Result<(), StoreError> {
+        if t.new_grant.is_none() && t.refresh.is_none() {
+            // One row: a statement commits on its own, without the two extra round trips of
+            // BEGIN and COMMIT on the writer connection (issue 12: the code flow's token call).
+            exec!(&self.db, pool => sqlx::query(INSERT_ACCESS_TOKEN)
+                .bind(t.access_jti).bind(t.grant_id).bind(t.access_expires_at).execute(pool).await)?;
+            return Ok(());
+        }
         on_db_write!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
             if let Some(g) = t.new_grant {
@@ -165,7 +174,7 @@ impl Store {
                     .bind(&g.id).bind(&g.client_id).bind(&g.user_id).bind(&g.scope).bind(g.auth_time).bind(&g.login_method)
                     .bind(&g.active_org_id).bind(g.created_at).bind(g.revoked_at).execute(&mut *tx).await?;
             }
-            sqlx::query("INSERT INTO access_tokens (jti, grant_id, expires_at) VALUES ($1, $2, $3)")
+            sqlx::query(INSERT_ACCESS_TOKEN)
                 .bind(t.access_jti).bind(t.grant_id).bind(t.access_expires_at).execute(&mut *tx).await?;
             if let Some(r) = t.refresh {
                 sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, rotated_at) VALUES ($1, $2, $3, $4, $5)")
