@@ -69,3 +69,29 @@ fn worker(rx: &Mutex<Receiver<Job>>) {
         let _ = job.reply.send(jws::serialize_compact(&job.payload, &header, job.signer.as_ref()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use josekit::jws::RS256;
+
+    #[tokio::test]
+    async fn signatures_from_many_requests_at_once_all_verify() {
+        let pair = RS256.generate_key_pair(2048).expect("key");
+        let signer: Arc<dyn JwsSigner> = Arc::new(RS256.signer_from_der(pair.to_der_private_key()).expect("signer"));
+        let verifier = RS256.verifier_from_der(pair.to_der_public_key()).expect("verifier");
+        let pool = Arc::new(SignPool::start(2));
+        let jobs = (0..40).map(|i| {
+            let (pool, signer) = (Arc::clone(&pool), Arc::clone(&signer));
+            tokio::spawn(async move { (i, pool.sign("k1", signer, format!("{{\"n\":{i}}}").into_bytes()).await) })
+        });
+        for job in jobs {
+            let (i, signed) = job.await.expect("task");
+            let token = signed.expect("pool running").expect("signed");
+            let (payload, header) = jws::deserialize_compact(&token, &verifier).expect("valid signature");
+            assert_eq!(payload, format!("{{\"n\":{i}}}").into_bytes(), "each caller gets its own token");
+            assert_eq!(header.key_id(), Some("k1"));
+            assert_eq!(header.token_type(), Some("JWT"));
+        }
+    }
+}
