@@ -20,6 +20,19 @@ pub fn random_secret() -> String {
     random_token(32)
 }
 
+/// A random token that starts with a letter or digit: for values people pass on command
+/// lines (client ids and secrets). One starting with `-` is read as an option by argparse,
+/// clap and most other parsers (`--client-id -x…` failed); `_` is avoided alongside it.
+/// Drawing again keeps every accepted value equally likely.
+pub fn random_cli_token(bytes: usize) -> String {
+    loop {
+        let token = random_token(bytes);
+        if token.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return token;
+        }
+    }
+}
+
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
@@ -135,6 +148,15 @@ impl MasterKey {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn command_line_tokens_never_start_with_a_dash_or_underscore() {
+        for _ in 0..2000 {
+            let t = super::random_cli_token(18);
+            assert_eq!(t.len(), 24);
+            assert!(t.starts_with(|c: char| c.is_ascii_alphanumeric()), "{t}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -213,7 +213,7 @@ pub async fn rotate_secret(
         return Err(AdminClientError::Refused("a public client has no secret to rotate"));
     };
     let now = state.clock.now();
-    let secret = crypto::random_secret();
+    let secret = crypto::random_cli_token(32);
     let new_hash = crypto::sha256_hex(&secret);
     let until = (grace != Grace::None).then(|| now + grace.seconds());
     let rotation = SecretRotation {

@@ -162,9 +162,9 @@ fn json_list(list: &[String]) -> String {
 /// The row for a new client with a fresh id and, unless public, a fresh secret (returned
 /// once; only its hash is stored).
 pub fn new_row(v: &ValidClient, now: i64) -> (ClientRow, Option<String>) {
-    let secret = (!v.public).then(crypto::random_secret);
+    let secret = (!v.public).then(|| crypto::random_cli_token(32));
     let row = ClientRow {
-        id: crypto::random_token(18),
+        id: crypto::random_cli_token(18),
         name: v.name.clone(),
         secret_hash: secret.as_deref().map(crypto::sha256_hex),
         is_public: v.public,
