@@ -259,7 +259,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::User(UserCommand::Create(args)) => {
-            let state = startup::build_state(settings, Clock::system()).await?;
+            let state = startup::build_cli_state(settings).await?;
             let password = if args.password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
@@ -284,7 +284,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         // --- admusers ---
         Command::User(UserCommand::Lifecycle(cmd)) => people::user(settings, cmd).await,
         Command::User(UserCommand::Unlock { email }) => {
-            let state = startup::build_state(settings, Clock::system()).await?;
+            let state = startup::build_cli_state(settings).await?;
             let email = users::normalize_email(&email)?;
             if state.store.user_by_email(&email).await?.is_none() {
                 return Err(CliError(format!("no user has the email {email}; nothing to unlock")));
@@ -340,14 +340,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Org(cmd) => org_command(settings, cmd).await,
         Command::Roles(cmd) => roles_command(settings, cmd).await,
         Command::Keys(KeysCommand::Rotate) => {
-            let state = startup::build_state(settings, Clock::system()).await?;
+            let state = startup::build_cli_state(settings).await?;
             let kid = state.keys.rotate_recorded(cli_event("signing_key.rotated")).await?;
             print(json!({ "kid": kid }));
             Ok(())
         }
         // admconf
         Command::Keys(KeysCommand::List) => {
-            let state = startup::build_state(settings, Clock::system()).await?;
+            let state = startup::build_cli_state(settings).await?;
             print(json!({ "keys": state.keys.list().await? }));
             Ok(())
         }
@@ -394,7 +394,7 @@ fn management_command_name(command: &Command) -> Option<String> {
 }
 
 async fn org_command(settings: Settings, cmd: OrgCommand) -> Result<(), CliError> {
-    let state = startup::build_state(settings, Clock::system()).await?;
+    let state = startup::build_cli_state(settings).await?;
     match cmd {
         // --- admusers ---
         OrgCommand::Lifecycle(cmd) => people::org(&state, cmd).await?,
@@ -429,7 +429,7 @@ async fn org_command(settings: Settings, cmd: OrgCommand) -> Result<(), CliError
 }
 
 async fn roles_command(settings: Settings, cmd: RolesCommand) -> Result<(), CliError> {
-    let state = startup::build_state(settings, Clock::system()).await?;
+    let state = startup::build_cli_state(settings).await?;
     match cmd {
         RolesCommand::Show { mapping } => {
             let structure =

@@ -4,7 +4,6 @@
 
 use crate::admin::clients::{self as service, Actor, AdminClientError, ClientView, Grace};
 use crate::cli::CliError;
-use crate::clock::Clock;
 use crate::oidc::registration::{self, ClientInput};
 use crate::settings::Settings;
 use crate::startup;
@@ -175,7 +174,7 @@ fn print(value: serde_json::Value) {
 }
 
 pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError> {
-    let state = startup::build_state(settings, Clock::system()).await?;
+    let state = startup::build_cli_state(settings).await?;
     let now = state.clock.now();
     match cmd {
         ClientCommand::Create(a) => {

@@ -4,7 +4,7 @@
 use crate::auth::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
-use crate::keys::KeyManager;
+use crate::keys::{FirstKey, KeyManager};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
@@ -117,14 +117,25 @@ fn absolute(path: &Path) -> std::path::PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Everything but the HTTP server: used by `serve` and by the CLI commands.
-pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartupError> {
+/// Everything but the HTTP server, for a CLI command: the first signing key (if the database
+/// has none) is made before this returns, and a password hash waits as long as it takes (the
+/// operator's command is the only work; a busy answer would only fail it).
+pub async fn build_cli_state(mut settings: Settings) -> Result<AppState, StartupError> {
+    settings.password_queue_wait_ms = CLI_HASH_WAIT_MS;
+    build_state(settings, Clock::system(), FirstKey::Now).await
+}
+
+/// How long a CLI command's password hash may wait for a hashing thread.
+const CLI_HASH_WAIT_MS: u64 = 60_000;
+
+/// Everything but the HTTP server: used by `serve` and (through `build_cli_state`) by the CLI.
+async fn build_state(settings: Settings, clock: Clock, first_key: FirstKey) -> Result<AppState, StartupError> {
     let master = load_master_key(&settings)?;
     let store = open_store(&settings).await?;
     let retention = settings.max_jwt_lifetime() + 300;
     let lifetimes = crate::lifetimes::LiveLifetimes::new(crate::lifetimes::Lifetimes::from_env(&settings));
     lifetimes.refresh(&store).await;
-    let keys = KeyManager::start(store.clone(), master.clone(), clock.clone(), retention, settings.key_publish_delay)
+    let keys = KeyManager::start(store.clone(), master.clone(), clock.clone(), retention, settings.key_publish_delay, first_key)
         .await?
         .following(lifetimes.clone());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
@@ -153,7 +164,8 @@ impl Application {
 
     /// For tests: the caller binds port 0 first, so the issuer can name the real port.
     pub async fn build_with_listener(settings: Settings, clock: Clock, listener: TcpListener) -> Result<Self, StartupError> {
-        let state = build_state(settings, clock).await?;
+        // A new installation answers at once; its first key follows within a second.
+        let state = build_state(settings, clock, FirstKey::InBackground).await?;
         let port = listener.local_addr().map_err(|source| StartupError::Listen { addr: state.settings.listen.clone(), source })?.port();
         state.keys.spawn_refresher(state.settings.key_refresh_seconds);
         state.lifetimes.spawn_refresher(state.store.clone(), state.settings.key_refresh_seconds);

@@ -6,7 +6,6 @@
 use super::{CliError, print};
 use crate::admin::orgs::{self as admin_orgs, OrgReport, OrgSummary};
 use crate::admin::users::{self as admin_users, By, PAGE_SIZE, UserReport, UserSummary};
-use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::startup;
 use crate::state::AppState;
@@ -83,7 +82,7 @@ pub struct OrgRef {
 }
 
 async fn state(settings: Settings) -> Result<AppState, CliError> {
-    Ok(startup::build_state(settings, Clock::system()).await?)
+    Ok(startup::build_cli_state(settings).await?)
 }
 
 /// The user's id, looked up by email address when given one.

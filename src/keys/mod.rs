@@ -58,7 +58,24 @@ pub struct KeyManager {
     loaded: Arc<RwLock<Option<Arc<Loaded>>>>,
     /// The signing threads, one per core (`sign_pool`).
     signing: Arc<sign_pool::SignPool>,
+    /// Woken when keys are loaded: requests that need a key wait on it while the first key of
+    /// a new installation is generated in the background (`FirstKey::InBackground`).
+    loaded_signal: Arc<tokio::sync::Notify>,
 }
+
+/// When a database without a usable key gets its first one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstKey {
+    /// Before `start` returns (CLI commands: they exit right after).
+    Now,
+    /// On a task, so the server answers discovery while the key is made (RSA-2048 generation
+    /// takes 50–500 ms, most of a first start); what needs a key waits for it.
+    InBackground,
+}
+
+/// How long a request waits for the first key before it is refused (generation takes well
+/// under a second; a database that refuses the insert is retried meanwhile).
+const FIRST_KEY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl std::fmt::Debug for KeyManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,8 +106,15 @@ async fn generate_row(master: &MasterKey, now: i64, activates_at: i64) -> Result
 }
 
 impl KeyManager {
-    /// Loads keys, creating the first one if the database has none.
-    pub async fn start(store: Store, master: MasterKey, clock: Clock, retention: i64, publish_delay: i64) -> Result<Self, KeyError> {
+    /// Loads keys, creating the first one if the database has none (see `FirstKey`).
+    pub async fn start(
+        store: Store,
+        master: MasterKey,
+        clock: Clock,
+        retention: i64,
+        publish_delay: i64,
+        first_key: FirstKey,
+    ) -> Result<Self, KeyError> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let km = Self {
             store,
@@ -101,15 +125,35 @@ impl KeyManager {
             lifetimes: None,
             loaded: Arc::new(RwLock::new(None)),
             signing: Arc::new(sign_pool::SignPool::start(cores)),
+            loaded_signal: Arc::new(tokio::sync::Notify::new()),
         };
         let now = km.clock.now();
-        if km.store.publishable_signing_keys(now - km.retention).await?.iter().all(|k| k.retired_at.is_some()) {
-            let row = generate_row(&km.master, now, now).await?;
-            km.store.insert_signing_key(&row).await?;
-            tracing::info!(kid = %row.kid, "generated the first signing key");
+        let needs_first = km.store.publishable_signing_keys(now - km.retention).await?.iter().all(|k| k.retired_at.is_some());
+        match (needs_first, first_key) {
+            (false, _) => km.reload().await?,
+            (true, FirstKey::Now) => km.create_first_key().await?,
+            (true, FirstKey::InBackground) => {
+                let km = km.clone();
+                tokio::spawn(async move {
+                    for attempt in 1..=30u32 {
+                        match km.create_first_key().await {
+                            Ok(()) => return,
+                            Err(e) => tracing::error!(error = %e, attempt, "cannot create the first signing key; retrying"),
+                        }
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                });
+            }
         }
-        km.reload().await?;
         Ok(km)
+    }
+
+    async fn create_first_key(&self) -> Result<(), KeyError> {
+        let now = self.clock.now();
+        let row = generate_row(&self.master, now, now).await?;
+        self.store.insert_signing_key(&row).await?;
+        tracing::info!(kid = %row.kid, "generated the first signing key");
+        self.reload().await
     }
 
     /// Keeps retired keys published for as long as the admin-set token lifetimes need.
@@ -174,6 +218,7 @@ impl KeyManager {
         if let Ok(mut slot) = self.loaded.write() {
             *slot = Some(Arc::new(loaded));
         }
+        self.loaded_signal.notify_waiters();
         Ok(())
     }
 
@@ -181,24 +226,48 @@ impl KeyManager {
         self.loaded.read().ok().and_then(|g| g.clone())
     }
 
+    /// Waits (bounded) until keys are loaded: the first key of a new installation is made in the
+    /// background (`FirstKey::InBackground`).
+    pub async fn wait_until_loaded(&self) -> Result<(), KeyError> {
+        self.ready().await.map(|_| ())
+    }
+
+    /// The loaded keys, waiting (bounded) for the first key of a new installation.
+    async fn ready(&self) -> Result<Arc<Loaded>, KeyError> {
+        if let Some(loaded) = self.snapshot() {
+            return Ok(loaded);
+        }
+        let wait = async {
+            loop {
+                // Registered before the check, so a load between the two still wakes us.
+                let signal = self.loaded_signal.notified();
+                if let Some(loaded) = self.snapshot() {
+                    return loaded;
+                }
+                signal.await;
+            }
+        };
+        tokio::time::timeout(FIRST_KEY_WAIT, wait).await.map_err(|_| KeyError::NoActiveKey)
+    }
+
     pub fn current_kid(&self) -> Option<String> {
         self.snapshot().map(|l| l.signer_kid.clone())
     }
 
     /// The JWKS document, pre-rendered.
-    pub fn jwks_json(&self) -> Arc<str> {
-        self.snapshot().map(|l| l.jwks_json.clone()).unwrap_or_else(|| Arc::from("{\"keys\":[]}"))
+    pub async fn jwks_json(&self) -> Arc<str> {
+        self.ready().await.map(|l| l.jwks_json.clone()).unwrap_or_else(|_| Arc::from("{\"keys\":[]}"))
     }
 
     /// SPKI PEM of the current signing key (PropelAuth `verifier_key_pem`).
-    pub fn current_public_pem(&self) -> Option<String> {
-        self.snapshot().map(|l| l.signer_pem.clone())
+    pub async fn current_public_pem(&self) -> Option<String> {
+        self.ready().await.ok().map(|l| l.signer_pem.clone())
     }
 
     /// Signs a JSON claims object as a compact JWS with `typ: JWT` and the current `kid`,
     /// on the signing threads (`sign_pool`: not on the HTTP worker that asks).
     pub async fn sign(&self, claims: &serde_json::Value) -> Result<String, KeyError> {
-        let loaded = self.snapshot().ok_or(KeyError::NoActiveKey)?;
+        let loaded = self.ready().await?;
         let payload = serde_json::to_vec(claims).map_err(|_| KeyError::NoActiveKey)?;
         match self.signing.sign(&loaded.signer_kid, Arc::clone(&loaded.signer), payload).await {
             Some(signed) => Ok(signed?),

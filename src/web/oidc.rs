@@ -26,7 +26,7 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .content_type("application/json")
-        .body(state.keys.jwks_json().to_string())
+        .body(state.keys.jwks_json().await.to_string())
 }
 
 #[derive(Template)]

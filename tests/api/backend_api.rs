@@ -93,7 +93,7 @@ both_backends! {
         assert_eq!(status, StatusCode::OK);
         let pem = body["verifier_key_pem"].as_str().expect("pem");
         assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "{pem}");
-        assert_eq!(Some(pem.to_string()), app.state.keys.current_public_pem());
+        assert_eq!(Some(pem.to_string()), app.state.keys.current_public_pem().await);
     }
 
     async fn user_lifecycle(backend: Backend) {

@@ -29,6 +29,25 @@ both_backends! {
         }
     }
 
+    async fn a_new_installation_answers_while_its_first_key_is_made(backend: Backend) {
+        let dir = temp_dir();
+        let url = fresh_database(backend, &dir).await;
+        let master = gatehouse::crypto::MasterKey::generate().encode();
+        // Returns as soon as the server listens: the first key is still being generated.
+        let app = spawn_on_as_started(&url, &dir, &master, &[]).await;
+        let (discovery, jwks) = tokio::join!(app.get("/.well-known/openid-configuration"), app.get("/.well-known/jwks.json"));
+        assert_eq!(discovery.status(), reqwest::StatusCode::OK);
+        // The JWKS waits for the key rather than publish an empty set.
+        let jwks: Value = jwks.json().await.expect("json");
+        let keys = jwks["keys"].as_array().expect("keys");
+        assert_eq!(keys.len(), 1, "{jwks}");
+        assert_eq!(keys[0]["kid"].as_str(), app.state.keys.current_kid().as_deref());
+        // The key was stored: a restart (or a second replica) uses it instead of making another.
+        let again = spawn_on(&url, &dir, &master, &[]).await;
+        let jwks_again: Value = again.get("/.well-known/jwks.json").await.json().await.expect("json");
+        assert_eq!(jwks_again, jwks);
+    }
+
     async fn jwks_publishes_the_signing_key(backend: Backend) {
         let app = spawn_app(backend).await;
         let jwks: Value = app.get("/.well-known/jwks.json").await.json().await.expect("json");

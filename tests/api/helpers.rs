@@ -121,8 +121,16 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     app
 }
 
-/// Starts a server on an existing database (a second replica, for instance).
+/// Starts a server on an existing database (a second replica, for instance), once its
+/// signing key is loaded (a new database gets its first key in the background).
 pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path, master_key: &str, extra: &[(&str, &str)]) -> TestApp {
+    let app = spawn_on_as_started(database_url, data_dir, master_key, extra).await;
+    app.state.keys.wait_until_loaded().await.expect("the first signing key");
+    app
+}
+
+/// As `spawn_on`, returning as soon as the server listens.
+pub async fn spawn_on_as_started(database_url: &str, data_dir: &std::path::Path, master_key: &str, extra: &[(&str, &str)]) -> TestApp {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let issuer = format!("http://127.0.0.1:{port}");

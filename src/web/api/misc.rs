@@ -11,7 +11,7 @@ use serde_json::json;
 
 /// `GET /api/v1/token_verification_metadata` (wire spec §1.2).
 pub async fn token_verification_metadata(_k: IntegrationKey, s: Data<AppState>) -> HttpResponse {
-    match s.keys.current_public_pem() {
+    match s.keys.current_public_pem().await {
         Some(pem) => HttpResponse::Ok().json(json!({ "verifier_key_pem": pem, "issuer": s.settings.issuer })),
         None => super::error::respond(&BackendError::Internal("no current signing key".into())),
     }
