@@ -87,7 +87,8 @@ impl std::fmt::Debug for KeyManager {
 async fn generate_row(master: &MasterKey, now: i64, activates_at: i64) -> Result<SigningKeyRow, KeyError> {
     // RSA generation takes tens of milliseconds of CPU: keep it off the async workers.
     let pair = tokio::task::spawn_blocking(|| RS256.generate_key_pair(2048)).await.map_err(|_| KeyError::Join)??;
-    let kid = crypto::random_token(12);
+    // Time-ordered (UUIDv7, hex): keys made within the same second still sort newest last.
+    let kid = uuid::Uuid::now_v7().simple().to_string();
     let mut jwk = pair.to_jwk_public_key();
     jwk.set_key_id(&kid);
     jwk.set_key_use("sig");
@@ -151,8 +152,10 @@ impl KeyManager {
     async fn create_first_key(&self) -> Result<(), KeyError> {
         let now = self.clock.now();
         let row = generate_row(&self.master, now, now).await?;
-        self.store.insert_signing_key(&row).await?;
-        tracing::info!(kid = %row.kid, "generated the first signing key");
+        if self.store.insert_first_signing_key(&row).await? {
+            tracing::info!(kid = %row.kid, "generated the first signing key");
+        }
+        // Either ours, or the one another process stored meanwhile.
         self.reload().await
     }
 
@@ -187,7 +190,9 @@ impl KeyManager {
         let current = rows
             .iter()
             .filter(|k| k.retired_at.is_none() && k.activates_at <= now)
-            .max_by_key(|k| (k.activates_at, k.created_at))
+            // The time-ordered kid breaks ties (timestamps are in seconds): the newest key wins,
+            // and every replica picks the same one.
+            .max_by_key(|k| (k.activates_at, k.created_at, &k.kid))
             .ok_or(KeyError::NoActiveKey)?;
         if rows.iter().any(|k| k.kid != current.kid && k.retired_at.is_none() && k.activates_at <= now) {
             self.store.retire_signing_keys_except(&current.kid, now).await?;

@@ -24,6 +24,19 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a first key unless a live (unretired) key exists already; false when one did. A
+    /// server making its first key in the background and a CLI command run meanwhile would
+    /// otherwise each make one, and each retire the other's.
+    pub async fn insert_first_signing_key(&self, k: &SigningKeyRow) -> Result<bool, StoreError> {
+        let done = exec!(&self.db, pool => sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_key_enc, public_jwk, public_pem, created_at, activates_at, retired_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)")
+            .bind(&k.kid).bind(&k.alg).bind(&k.private_key_enc).bind(&k.public_jwk).bind(&k.public_pem)
+            .bind(k.created_at).bind(k.activates_at).bind(k.retired_at)
+            .execute(pool).await)?;
+        Ok(done == 1)
+    }
+
     /// Keys still worth publishing: never retired, or retired after `retired_after`.
     pub async fn publishable_signing_keys(&self, retired_after: i64) -> Result<Vec<SigningKeyRow>, StoreError> {
         Ok(on_db!(&self.db, pool => sqlx::query_as::<_, SigningKeyRow>(

@@ -35,6 +35,36 @@ pub fn json_line(out: &Output) -> Value {
 }
 
 both_backends! {
+    async fn a_cli_command_during_the_first_start_leaves_one_signing_key(backend: Backend) {
+        let dir = temp_dir();
+        let url = fresh_database(backend, &dir).await;
+        let master = gatehouse::crypto::MasterKey::generate().encode();
+        // The server makes its first key in the background; the CLI makes one before it acts
+        // unless a live key is stored already. Whichever stores first, the other uses it.
+        // The server has applied the migrations when it listens; the key may not be made yet.
+        let server = spawn_on_as_started(&url, &dir, &master, &[]).await;
+        let cli = {
+            let (url2, dir2, master2) = (url.clone(), dir.to_path_buf(), master.clone());
+            tokio::task::spawn_blocking(move || {
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+                cmd.args(["client", "create", "--name", "Racer", "--redirect-uri", "http://localhost:8501/cb"])
+                    .env_clear()
+                    .env("GATEHOUSE_DATABASE_URL", &url2)
+                    .env("GATEHOUSE_DATA_DIR", &dir2)
+                    .env("GATEHOUSE_MASTER_KEY", &master2)
+                    .env("GATEHOUSE_LOG", "warn");
+                cmd.output().expect("run gatehouse")
+            })
+        };
+        let out = cli.await.expect("join");
+        json_line(&out);
+        server.state.keys.wait_until_loaded().await.expect("a key");
+        let keys = server.state.store.publishable_signing_keys(0).await.expect("keys");
+        assert_eq!(keys.len(), 1, "one first key, not one per process: {:?}", keys.iter().map(|k| &k.kid).collect::<Vec<_>>());
+        assert_eq!(keys[0].retired_at, None);
+        assert_eq!(server.state.keys.current_kid().as_deref(), Some(keys[0].kid.as_str()));
+    }
+
     async fn cli_commands_print_one_json_object(backend: Backend) {
         let dir = temp_dir();
         let url = fresh_database(backend, &dir).await;
