@@ -58,18 +58,19 @@ pub async fn check_rate(
     let now = state.clock.now();
     let window_start = now - now.rem_euclid(WINDOW);
     let retry_after = window_start + WINDOW - now;
-    if let Some(ip) = ip {
-        let hits = state.store.hit_rate_limit(&format!("{}:ip:{ip}", action.name()), window_start).await?;
-        if hits > look.rate_limit_ip_per_minute {
-            return Err(AbuseError::RateLimited { retry_after });
-        }
-    }
-    if let Some(account) = account.map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()) {
-        let key = crate::crypto::sha256_hex(&account);
-        let hits = state.store.hit_rate_limit(&format!("{}:acct:{key}", action.name()), window_start).await?;
-        if hits > look.rate_limit_account_per_minute {
-            return Err(AbuseError::RateLimited { retry_after });
-        }
+    let ip_bucket = ip.map(|ip| format!("{}:ip:{ip}", action.name()));
+    let account_bucket = account
+        .map(|a| a.trim().to_lowercase())
+        .filter(|a| !a.is_empty())
+        .map(|a| format!("{}:acct:{}", action.name(), crate::crypto::sha256_hex(&a)));
+    let (ip_hits, account_hits) = match (&ip_bucket, &account_bucket) {
+        (Some(i), Some(a)) => state.store.hit_rate_limits(i, a, window_start).await?,
+        (Some(i), None) => (state.store.hit_rate_limit(i, window_start).await?, 0),
+        (None, Some(a)) => (0, state.store.hit_rate_limit(a, window_start).await?),
+        (None, None) => (0, 0),
+    };
+    if ip_hits > look.rate_limit_ip_per_minute || account_hits > look.rate_limit_account_per_minute {
+        return Err(AbuseError::RateLimited { retry_after });
     }
     Ok(())
 }
@@ -133,14 +134,13 @@ pub async fn identify(state: &AppState, email: &str, ip: Option<&str>, device: O
 
 /// Unix time until which this client may not sign in to `email`.
 pub async fn locked_until(state: &AppState, email: &str, client: &LoginClient) -> Result<Option<i64>, StoreError> {
-    let now = state.clock.now();
-    let own = state.store.lockout_until(email, &client.key(), now).await?;
+    let own = client.key();
+    // The account-wide lock holds unknown clients only; a known device looks at its own twice.
     let wide = match client {
-        LoginClient::Device(_) | LoginClient::SecondFactor => None,
-        LoginClient::Unknown { .. } => state.store.lockout_until(email, ACCOUNT_WIDE, now).await?,
+        LoginClient::Device(_) | LoginClient::SecondFactor => own.as_str(),
+        LoginClient::Unknown { .. } => ACCOUNT_WIDE,
     };
-    let second_factor = state.store.lockout_until(email, SECOND_FACTOR, now).await?;
-    Ok(own.max(wide).max(second_factor))
+    state.store.lockout_until(email, [&own, wide, SECOND_FACTOR], state.clock.now()).await
 }
 
 /// Records a failed login (password or MFA code) by this client; locks the client when it
@@ -209,11 +209,8 @@ async fn warn_owner(state: &AppState, email: &str) -> Result<(), StoreError> {
 /// guesser), and so does the account-wide count of unknown clients: the owner signing in must
 /// not hand a guesser elsewhere a fresh allowance.
 pub async fn record_success(state: &AppState, email: &str, ip: Option<&str>) -> Result<(), StoreError> {
-    let now = state.clock.now();
-    for client in [LoginClient::Unknown { ip: ip.unwrap_or("unknown").to_string() }, LoginClient::SecondFactor] {
-        state.store.forget_unlocked_failures(email, &client.key(), now).await?;
-    }
-    Ok(())
+    let address = LoginClient::Unknown { ip: ip.unwrap_or("unknown").to_string() }.key();
+    state.store.forget_unlocked_failures(email, [&address, SECOND_FACTOR], state.clock.now()).await
 }
 
 /// An administrator's unlock; audited.

@@ -11,12 +11,26 @@ impl Store {
         Ok(n)
     }
 
-    /// `Some(until)` while this client of the account (see `login_failures`) is locked.
-    pub async fn lockout_until(&self, account: &str, client: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        let row: Option<(Option<i64>,)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT locked_until FROM login_failures WHERE account = $1 AND client = $2")
-            .bind(account).bind(client).fetch_optional(pool).await)?;
-        Ok(row.and_then(|(u,)| u).filter(|u| *u > now))
+    /// As `hit_rate_limit` for two buckets at once (a sign-in counts against its address and
+    /// its account): one write instead of two. Returns the totals in the order given.
+    pub async fn hit_rate_limits(&self, first: &str, second: &str, window_start: i64) -> Result<(i64, i64), StoreError> {
+        let rows: Vec<(String, i64)> = on_db_write!(&self.db, pool => sqlx::query_as(
+            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $3, 1), ($2, $3, 1) \
+             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING bucket, hits")
+            .bind(first).bind(second).bind(window_start).fetch_all(pool).await)?;
+        let hits = |bucket: &str| rows.iter().find(|(b, _)| b == bucket).map_or(0, |(_, n)| *n);
+        Ok((hits(first), hits(second)))
+    }
+
+    /// The latest lock in force now over the given clients of an account (see
+    /// `login_failures`): one read for the client's own, the account-wide and the
+    /// second-factor lock. Pass a client twice to look at fewer.
+    pub async fn lockout_until(&self, account: &str, clients: [&str; 3], now: i64) -> Result<Option<i64>, StoreError> {
+        let (until,): (Option<i64>,) = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT MAX(locked_until) FROM login_failures \
+             WHERE account = $1 AND client IN ($2, $3, $4) AND locked_until > $5")
+            .bind(account).bind(clients[0]).bind(clients[1]).bind(clients[2]).bind(now).fetch_one(pool).await)?;
+        Ok(until)
     }
 
     /// Counts a failure for one client of an account; returns the failures so far. A count
@@ -48,11 +62,18 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Forgets one client's failure count unless it is locked now.
-    pub async fn forget_unlocked_failures(&self, account: &str, client: &str, now: i64) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query(
-            "DELETE FROM login_failures WHERE account = $1 AND client = $2 AND (locked_until IS NULL OR locked_until <= $3)")
-            .bind(account).bind(client).bind(now).execute(pool).await)?;
+    /// Forgets two clients' failure counts unless they are locked now. Reads first (on the
+    /// readers) and writes only when there is something to forget: nearly every successful
+    /// sign-in has no failures behind it.
+    pub async fn forget_unlocked_failures(&self, account: &str, clients: [&str; 2], now: i64) -> Result<(), StoreError> {
+        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT COUNT(*) FROM login_failures WHERE account = $1 AND client IN ($2, $3) AND (locked_until IS NULL OR locked_until <= $4)")
+            .bind(account).bind(clients[0]).bind(clients[1]).bind(now).fetch_one(pool).await)?;
+        if n > 0 {
+            exec!(&self.db, pool => sqlx::query(
+                "DELETE FROM login_failures WHERE account = $1 AND client IN ($2, $3) AND (locked_until IS NULL OR locked_until <= $4)")
+                .bind(account).bind(clients[0]).bind(clients[1]).bind(now).execute(pool).await)?;
+        }
         Ok(())
     }
 

@@ -176,7 +176,7 @@ both_backends! {
         assert!(admin_page(&app, &admin, &page).await.contains("id=\"state-locked\""));
         let res = act(&app, &admin, &page, "unlock", &[]).await;
         assert_eq!(location(&res), format!("{page}?done=unlocked"));
-        assert_eq!(app.state.store.lockout_until("robert@example.com", "*", app.clock.now()).await.expect("q"), None);
+        assert_eq!(app.state.store.lockout_until("robert@example.com", ["*", "*", "*"], app.clock.now()).await.expect("q"), None);
 
         // Reset MFA.
         app.state.store.begin_mfa_enrolment(&bob.id, "not-a-real-secret", now).await.expect("enrol");
