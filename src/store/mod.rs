@@ -152,13 +152,22 @@ impl Store {
                 files::prepare_sqlite_file(opts.get_filename())?;
             }
             // The writer first: it creates the file and switches it to WAL before readers open it.
+            // No ping before each use (`test_before_acquire`): a connection to a local file does
+            // not go stale like a socket, and the ping was one more hand-off to the connection's
+            // thread per statement, on the writer every other write waits for (issue 12).
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(opts.clone())
                 .await?;
-            let read = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(opts.clone())
+                .await?;
             (Db::Sqlite(SqliteDb { read, write }), health::ProbeTarget::Sqlite(opts))
         } else {
             let opts = PgConnectOptions::from_str(url)?;
