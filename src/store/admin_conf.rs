@@ -2,6 +2,7 @@
 //! names for the ids a page shows (one query per page, never one per row), and role renames.
 
 use super::{AuditRow, Store, StoreError, on_db, on_db_write};
+use sqlx::Connection as _; // `begin` on the SQLite writer (`writer::Writer`)
 
 /// Which audit entries to return, newest first. Every field is optional.
 #[derive(Clone, Debug, Default)]

@@ -4,6 +4,7 @@
 //! both pass the check (the same shape as `org_owners` for an org's top role).
 
 use super::{Store, StoreError, on_db_write};
+use sqlx::Connection as _; // `begin` on the SQLite writer (`writer::Writer`)
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdminChange {

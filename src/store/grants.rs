@@ -3,6 +3,7 @@
 //! winner, so two replicas racing on one code or refresh token cannot both succeed.
 
 use super::{Store, StoreError, exec, on_db, on_db_write};
+use sqlx::Connection as _; // `begin` on the SQLite writer (`writer::Writer`)
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AuthRequestRow {
@@ -258,15 +259,18 @@ impl Store {
 
     /// Deletes expired codes, parked requests and tokens (the periodic clean-up job).
     pub async fn purge_expired_oauth_state(&self, now: i64) -> Result<(), StoreError> {
-        on_db_write!(&self.db, pool => async {
-            sqlx::query("DELETE FROM authorization_requests WHERE expires_at <= $1").bind(now).execute(pool).await?;
-            sqlx::query("DELETE FROM authorization_codes WHERE expires_at <= $1").bind(now - 3600).execute(pool).await?;
-            sqlx::query("DELETE FROM refresh_tokens WHERE expires_at <= $1").bind(now).execute(pool).await?;
-            sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1").bind(now).execute(pool).await?;
-            sqlx::query("DELETE FROM revoked_client_tokens WHERE expires_at <= $1").bind(now).execute(pool).await?;
-            sqlx::query("DELETE FROM one_time_tokens WHERE expires_at <= $1").bind(now).execute(pool).await?;
-            Ok::<_, sqlx::Error>(())
-        }.await)?;
+        // One statement at a time: other writes go in between on SQLite's one writer.
+        let statements = [
+            ("DELETE FROM authorization_requests WHERE expires_at <= $1", now),
+            ("DELETE FROM authorization_codes WHERE expires_at <= $1", now - 3600),
+            ("DELETE FROM refresh_tokens WHERE expires_at <= $1", now),
+            ("DELETE FROM access_tokens WHERE expires_at <= $1", now),
+            ("DELETE FROM revoked_client_tokens WHERE expires_at <= $1", now),
+            ("DELETE FROM one_time_tokens WHERE expires_at <= $1", now),
+        ];
+        for (sql, before) in statements {
+            exec!(&self.db, pool => sqlx::query(sql).bind(before).execute(pool).await)?;
+        }
         Ok(())
     }
 }

@@ -33,6 +33,7 @@ mod outbox;
 mod sessions;
 mod signing_keys;
 mod users;
+mod writer;
 
 pub use account_tokens::AccountTokenRow;
 // --- admusers ---
@@ -78,7 +79,7 @@ pub enum Db {
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
     pub(crate) read: SqlitePool,
-    pub(crate) write: SqlitePool,
+    pub(crate) write: std::sync::Arc<writer::Writer>,
 }
 
 /// Runs one sqlx expression (a read) against whichever pool backs the store.
@@ -101,10 +102,13 @@ macro_rules! on_db_write {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Postgres($pool) => $body,
-            $crate::store::Db::Sqlite(sqlite) => {
-                let $pool = &sqlite.write;
-                $body
-            }
+            $crate::store::Db::Sqlite(sqlite) => match sqlite.write.lock().await {
+                Ok(mut writer) => {
+                    let $pool = &mut *writer;
+                    $body
+                }
+                Err(e) => Err(e),
+            },
         }
     };
 }
@@ -115,10 +119,13 @@ macro_rules! exec {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Postgres($pool) => $body.map(|r| r.rows_affected()),
-            $crate::store::Db::Sqlite(sqlite) => {
-                let $pool = &sqlite.write;
-                $body.map(|r| r.rows_affected())
-            }
+            $crate::store::Db::Sqlite(sqlite) => match sqlite.write.lock().await {
+                Ok(mut writer) => {
+                    let $pool = &mut *writer;
+                    $body.map(|r| r.rows_affected())
+                }
+                Err(e) => Err(e),
+            },
         }
     };
 }
@@ -152,16 +159,10 @@ impl Store {
                 files::prepare_sqlite_file(opts.get_filename())?;
             }
             // The writer first: it creates the file and switches it to WAL before readers open it.
-            // No ping before each use (`test_before_acquire`): a connection to a local file does
-            // not go stale like a socket, and the ping was one more hand-off to the connection's
-            // thread per statement, on the writer every other write waits for (issue 12).
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .test_before_acquire(false)
-                .acquire_timeout(acquire_timeout)
-                .connect_with(opts.clone())
-                .await?;
+            // Readers skip sqlx's ping before each use (`test_before_acquire`): a connection to a
+            // local file does not go stale like a socket, and the ping was one more hand-off to
+            // the connection's thread per statement (issue 12).
+            let write = std::sync::Arc::new(writer::Writer::connect(&opts, acquire_timeout).await?);
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
                 .test_before_acquire(false)
@@ -180,7 +181,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.db {
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
-            Db::Sqlite(sqlite) => SQLITE_MIGRATIONS.run(&sqlite.write).await?,
+            Db::Sqlite(sqlite) => SQLITE_MIGRATIONS.run(&mut *sqlite.write.lock().await?).await?,
         }
         Ok(())
     }

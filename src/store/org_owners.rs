@@ -3,6 +3,7 @@
 //! Owners demoting or removing each other at once cannot both pass the check.
 
 use super::{Store, StoreError, on_db_write};
+use sqlx::Connection as _; // `begin` on the SQLite writer (`writer::Writer`)
 
 pub enum MembershipChange<'a> {
     Role { role: &'a str, additional: &'a str },

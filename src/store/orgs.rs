@@ -1,6 +1,7 @@
 //! Organizations, memberships, invitations and role structures.
 
 use super::{Store, StoreError, exec, on_db, on_db_write};
+use sqlx::Connection as _; // `begin` on the SQLite writer (`writer::Writer`)
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OrgRow {
