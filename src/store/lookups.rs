@@ -32,7 +32,7 @@ impl Store {
         let n: i64 = match &self.db {
             Db::Sqlite(db) => {
                 sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-                    .fetch_one(&db.read)
+                    .fetch_one(&mut *db.read.acquire().await?)
                     .await?
             }
             Db::Postgres(pool) => sqlx::query_scalar(

@@ -30,6 +30,7 @@ mod mfa;
 mod one_time_tokens;
 mod orgs;
 mod outbox;
+mod readers;
 mod sessions;
 mod signing_keys;
 mod users;
@@ -56,9 +57,9 @@ pub use sessions::SessionRow;
 pub use signing_keys::SigningKeyRow;
 pub use users::{NewUser, UserFilter, UserOrder, UserProfile, UserRow};
 
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -74,11 +75,12 @@ pub enum Db {
 /// SQLite allows one writer at a time. With one pool of 8 connections, concurrent writers
 /// collided on the write lock and SQLite's busy handler made the losers sleep and retry
 /// (~1.8 `clock_nanosleep` per client-credentials token in the issue 12 profile). Writes now
-/// go through a pool of exactly one connection, so they queue in FIFO order in sqlx's pool
-/// instead of sleeping, while reads (WAL: never blocked by the writer) keep a pool of their own.
+/// go through exactly one connection (`writer::Writer`), so they queue in FIFO order instead of
+/// sleeping, while reads (WAL: never blocked by the writer) have connections of their own
+/// (`readers::Readers`).
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
-    pub(crate) read: SqlitePool,
+    pub(crate) read: std::sync::Arc<readers::Readers>,
     pub(crate) write: std::sync::Arc<writer::Writer>,
 }
 
@@ -87,10 +89,13 @@ macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Postgres($pool) => $body,
-            $crate::store::Db::Sqlite(sqlite) => {
-                let $pool = &sqlite.read;
-                $body
-            }
+            $crate::store::Db::Sqlite(sqlite) => match sqlite.read.acquire().await {
+                Ok(mut reader) => {
+                    let $pool = &mut *reader;
+                    $body
+                }
+                Err(e) => Err(e),
+            },
         }
     };
 }
@@ -159,16 +164,9 @@ impl Store {
                 files::prepare_sqlite_file(opts.get_filename())?;
             }
             // The writer first: it creates the file and switches it to WAL before readers open it.
-            // Readers skip sqlx's ping before each use (`test_before_acquire`): a connection to a
-            // local file does not go stale like a socket, and the ping was one more hand-off to
-            // the connection's thread per statement (issue 12).
+            // Neither is a sqlx pool: see `writer.rs` and `readers.rs` (issue 12).
             let write = std::sync::Arc::new(writer::Writer::connect(&opts, acquire_timeout).await?);
-            let read = SqlitePoolOptions::new()
-                .max_connections(8)
-                .test_before_acquire(false)
-                .acquire_timeout(acquire_timeout)
-                .connect_with(opts.clone())
-                .await?;
+            let read = std::sync::Arc::new(readers::Readers::new(opts.clone(), 8, acquire_timeout));
             (Db::Sqlite(SqliteDb { read, write }), health::ProbeTarget::Sqlite(opts))
         } else {
             let opts = PgConnectOptions::from_str(url)?;
