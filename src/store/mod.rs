@@ -145,6 +145,9 @@ pub struct Store {
 
 /// How long a query waits for a connection (or, on SQLite, for the write lock) before the
 /// request is answered "temporarily unavailable".
+/// A pooled Postgres connection idle this long is pinged before it is used again.
+const PG_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
@@ -170,7 +173,24 @@ impl Store {
             (Db::Sqlite(SqliteDb { read, write }), health::ProbeTarget::Sqlite(opts))
         } else {
             let opts = PgConnectOptions::from_str(url)?;
-            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
+            // sqlx pings a connection before every use by default: a round trip (and backend
+            // work) per statement. Only a connection that sat idle may have gone stale (a
+            // restarted server), so only those are pinged (issue 12). One used in the last
+            // second that failed was already closed by sqlx's check when it was handed back.
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(acquire_timeout)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PG_PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
+                .connect_with(opts.clone())
+                .await?;
             (Db::Postgres(pool), health::ProbeTarget::Postgres(opts))
         };
         Ok(Self { db, health: health::Health::new(target), clients: Default::default() })
