@@ -137,17 +137,12 @@ async fn authorization_code(
     let code = get(params, "code").ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let redirect_uri = get(params, "redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
     let hash = crypto::sha256_hex(code);
-    let row = state.store.auth_code(&hash).await?.ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
     let now = state.clock.now();
-    if row.client_id != client.client.id {
-        return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
-    }
-    if row.used_at.is_some() || !state.store.mark_auth_code_used(&hash, now).await? {
-        // RFC 6749 §4.1.2: a replayed code revokes what its first redemption issued.
-        state.store.revoke_grant(&row.grant_id, now).await?;
-        tracing::warn!(client_id = %row.client_id, "authorization code replayed; grant revoked");
-        return Err(OAuthError::invalid_grant("the authorization code has already been used"));
-    }
+    // Marked used before any other check (a wrong verifier spends the code too); only the
+    // client it was issued to can spend it.
+    let Some(row) = state.store.redeem_auth_code(&hash, &client.client.id, now).await? else {
+        return Err(refused_code(state, &hash, &client.client.id, now).await?);
+    };
     if row.expires_at <= now {
         return Err(OAuthError::invalid_grant("the authorization code has expired"));
     }
@@ -173,6 +168,20 @@ async fn authorization_code(
     }
     let user = live_user(state, &grant).await?;
     issue_for_user(state, &client.client, &grant, &user, row.nonce.as_deref(), true).await
+}
+
+/// Why a code could not be redeemed: unknown, another client's, or already used (a replay,
+/// which revokes what its first redemption issued: RFC 6749 §4.1.2).
+async fn refused_code(state: &AppState, hash: &str, client_id: &str, now: i64) -> Result<OAuthError, OAuthError> {
+    let Some(row) = state.store.auth_code(hash).await? else {
+        return Ok(OAuthError::invalid_grant("the authorization code is invalid"));
+    };
+    if row.client_id != client_id {
+        return Ok(OAuthError::invalid_grant("the authorization code was issued to another client"));
+    }
+    state.store.revoke_grant(&row.grant_id, now).await?;
+    tracing::warn!(client_id = %row.client_id, "authorization code replayed; grant revoked");
+    Ok(OAuthError::invalid_grant("the authorization code has already been used"))
 }
 
 async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &[(String, String)]) -> Result<TokenResponse, OAuthError> {

@@ -150,12 +150,15 @@ impl Store {
             .bind(code_hash).fetch_optional(pool).await)?)
     }
 
-    /// Marks a code used. False means someone redeemed it first (a replay).
-    pub async fn mark_auth_code_used(&self, code_hash: &str, now: i64) -> Result<bool, StoreError> {
-        let done = exec!(&self.db, pool => sqlx::query(
-            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL")
-            .bind(now).bind(code_hash).execute(pool).await)?;
-        Ok(done == 1)
+    /// Redeems a code issued to `client_id` in one statement: marks it used and returns it, or
+    /// `None` when there is no such unused code for that client (look it up with `auth_code`
+    /// to tell a replay from a stranger's or an unknown code). Saves the read before the write
+    /// on every token exchange (issue 12).
+    pub async fn redeem_auth_code(&self, code_hash: &str, client_id: &str, now: i64) -> Result<Option<AuthCodeRow>, StoreError> {
+        Ok(on_db_write!(&self.db, pool => sqlx::query_as::<_, AuthCodeRow>(
+            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL \
+             RETURNING code_hash, grant_id, client_id, redirect_uri, nonce, code_challenge, created_at, expires_at, used_at")
+            .bind(now).bind(code_hash).bind(client_id).fetch_optional(pool).await)?)
     }
 
     /// Records what one token response hands out in one transaction (one commit), so a
