@@ -163,7 +163,11 @@ both_backends! {
         let other = app.create_client().await;
         let (code, verifier) = app.code_for(&client, "openid", "alice@example.com").await;
         let res = app.token(&other, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri), ("code_verifier", &verifier)]).await;
-        assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_grant");
+        assert!(body["error_description"].as_str().expect("desc").contains("another client"), "{body}");
+        // Another client presenting it does not spend it: its own client still can.
+        assert_eq!(app.redeem(&client, &code, &verifier).await.status(), StatusCode::OK);
         let (code, verifier) = app.code_for(&client, "openid", "alice@example.com").await;
         let res = app.token(&client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://localhost:8501/other"), ("code_verifier", &verifier)]).await;
         assert_eq!(res.json::<Value>().await.expect("json")["error"], "invalid_grant");
