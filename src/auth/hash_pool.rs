@@ -8,14 +8,16 @@
 //! everyone else waited forever (issue 11).
 //!
 //! Here a fixed number of threads (one per core) each own one argon2 memory buffer that is
-//! reused for every hash, so memory is `workers × 19 MiB` at most and stays flat. Jobs wait
+//! reused for every hash, so memory is `workers × 19 MiB` at most and stays flat; a worker
+//! that has had no job for `RELEASE_AFTER` frees its buffer, so an idle server goes back to
+//! its idle size after a login storm (the next hash allocates it again, once). Jobs wait
 //! in a queue of bounded length, each with a deadline: a job that finds the queue full, or
 //! that is still queued when its deadline passes, is answered `Busy` at once (the caller
 //! shows "try again" / 503 + `Retry-After`) instead of waiting without end. The work itself
 //! is bounded by the cost caps in `password` (no stored hash above them is ever computed).
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -23,6 +25,9 @@ use tokio::sync::oneshot;
 /// The memory a worker keeps between jobs: enough for our own parameters. An imported
 /// argon2 hash with a larger (capped) `m` gets a temporary buffer that is freed after it.
 const KEPT_BLOCKS: usize = 19 * 1024;
+
+/// A worker idle this long frees its argon2 buffer (19 MiB).
+const RELEASE_AFTER: Duration = Duration::from_secs(10);
 
 /// One argon2 computation, fully described (the caller parsed the PHC string).
 pub struct Argon2Job {
@@ -102,9 +107,15 @@ fn worker(rx: &Mutex<Receiver<Task>>) {
     loop {
         let task = {
             let Ok(guard) = rx.lock() else { return };
-            match guard.recv() {
+            match guard.recv_timeout(RELEASE_AFTER) {
                 Ok(t) => t,
-                Err(_) => return,
+                Err(RecvTimeoutError::Timeout) => {
+                    // Idle: give the buffer back (workers waiting for the lock time out in turn).
+                    drop(guard);
+                    memory = Vec::new();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
             }
         };
         // Skip work nobody waits for: deadline passed, or the request went away.
