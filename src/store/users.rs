@@ -174,22 +174,37 @@ impl Store {
             .map(|s| format!("\"{}\"", s.replace('"', "\"\"")));
         let (cond, n) = user_where(filter, phrase.is_some());
         let binds: Vec<&String> = [phrase.as_ref(), pattern.as_ref(), filter.legacy_user_id.as_ref()].into_iter().flatten().collect();
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {cond} ORDER BY {} LIMIT ${} OFFSET ${}", order.sql(), n + 1, n + 2);
-        let rows = on_db!(&self.db, pool => {
-            let mut q = sqlx::query_as::<_, UserRow>(&sql);
-            for b in &binds {
-                q = q.bind(*b);
-            }
-            q.bind(limit).bind(offset).fetch_all(pool).await
-        })?;
+        // The page's ids first, then their rows: skipping to a deep page then walks only the
+        // ordering's index (id and the order columns), not half a million full rows.
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id IN (SELECT id FROM users WHERE {cond} ORDER BY {order} LIMIT ${} OFFSET ${}) \
+             ORDER BY {order}",
+            n + 1,
+            n + 2,
+            order = order.sql()
+        );
+        let page = async {
+            on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as::<_, UserRow>(&sql);
+                for b in &binds {
+                    q = q.bind(*b);
+                }
+                q.bind(limit).bind(offset).fetch_all(pool).await
+            })
+        };
         let count_sql = format!("SELECT COUNT(*) FROM users WHERE {cond}");
-        let (total,): (i64,) = on_db!(&self.db, pool => {
-            let mut q = sqlx::query_as(&count_sql);
-            for b in &binds {
-                q = q.bind(*b);
-            }
-            q.fetch_one(pool).await
-        })?;
+        let count = async {
+            on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
+                for b in &binds {
+                    q = q.bind(*b);
+                }
+                q.fetch_one(pool).await
+            })
+        };
+        // On two connections at once: a deep page and the count of a million rows each take
+        // tens of milliseconds (issue 12, `scripts/bench --scale`).
+        let (rows, (total,)) = tokio::try_join!(page, count)?;
         Ok((rows, total))
     }
 
