@@ -24,5 +24,6 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod threads;
 pub mod users;
 pub mod web;

@@ -17,8 +17,8 @@
 //! is bounded by the cost caps in `password` (no stored hash above them is ever computed).
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -78,14 +78,7 @@ impl HashPool {
     /// Starts `workers` threads; at most `queue_len` jobs wait, each at most `max_wait`.
     pub fn start(workers: usize, queue_len: usize, max_wait: Duration) -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Task>(queue_len.max(1));
-        let rx = Arc::new(Mutex::new(rx));
-        for i in 0..workers.max(1) {
-            let rx = Arc::clone(&rx);
-            let spawned = std::thread::Builder::new().name(format!("gatehouse-hash-{i}")).spawn(move || worker(&rx));
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "could not start a password-hashing thread");
-            }
-        }
+        crate::threads::spawn_workers("gatehouse-hash", "password-hashing", workers, rx, worker);
         Self { queue: tx, max_wait }
     }
 

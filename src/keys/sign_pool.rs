@@ -30,14 +30,7 @@ pub struct SignPool {
 impl SignPool {
     pub fn start(threads: usize) -> Self {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
-        for i in 0..threads.max(1) {
-            let rx = Arc::clone(&rx);
-            let spawned = std::thread::Builder::new().name(format!("gatehouse-sign-{i}")).spawn(move || worker(&rx));
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "could not start a signing thread");
-            }
-        }
+        crate::threads::spawn_workers("gatehouse-sign", "signing", threads, rx, worker);
         Self { queue: tx }
     }
 
