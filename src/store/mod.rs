@@ -143,11 +143,11 @@ pub struct Store {
     pub(crate) clients: std::sync::Arc<client_cache::ClientCache>,
 }
 
-/// How long a query waits for a connection (or, on SQLite, for the write lock) before the
-/// request is answered "temporarily unavailable".
 /// A pooled Postgres connection idle this long is pinged before it is used again.
 const PG_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
+/// How long a query waits for a connection (or, on SQLite, for the write lock) before the
+/// request is answered "temporarily unavailable".
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
