@@ -15,22 +15,23 @@ pub struct SigningKeyRow {
 
 impl Store {
     pub async fn insert_signing_key(&self, k: &SigningKeyRow) -> Result<(), StoreError> {
-        exec!(&self.db, pool => sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, private_key_enc, public_jwk, public_pem, created_at, activates_at, retired_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(&k.kid).bind(&k.alg).bind(&k.private_key_enc).bind(&k.public_jwk).bind(&k.public_pem)
-            .bind(k.created_at).bind(k.activates_at).bind(k.retired_at)
-            .execute(pool).await)?;
-        Ok(())
+        self.insert_key_where(k, "").await.map(|_| ())
     }
 
     /// Stores a first key unless a live (unretired) key exists already; false when one did. A
     /// server making its first key in the background and a CLI command run meanwhile would
     /// otherwise each make one, and each retire the other's.
     pub async fn insert_first_signing_key(&self, k: &SigningKeyRow) -> Result<bool, StoreError> {
-        let done = exec!(&self.db, pool => sqlx::query(
+        self.insert_key_where(k, "WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)").await
+    }
+
+    /// Inserts `k` if `condition` (empty, or a `WHERE` clause) holds; true if it was stored.
+    async fn insert_key_where(&self, k: &SigningKeyRow, condition: &str) -> Result<bool, StoreError> {
+        let sql = format!(
             "INSERT INTO signing_keys (kid, alg, private_key_enc, public_jwk, public_pem, created_at, activates_at, retired_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)")
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8 {condition}"
+        );
+        let done = exec!(&self.db, pool => sqlx::query(&sql)
             .bind(&k.kid).bind(&k.alg).bind(&k.private_key_enc).bind(&k.public_jwk).bind(&k.public_pem)
             .bind(k.created_at).bind(k.activates_at).bind(k.retired_at)
             .execute(pool).await)?;
