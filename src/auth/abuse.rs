@@ -58,18 +58,15 @@ pub async fn check_rate(
     let now = state.clock.now();
     let window_start = now - now.rem_euclid(WINDOW);
     let retry_after = window_start + WINDOW - now;
-    let ip_bucket = ip.map(|ip| format!("{}:ip:{ip}", action.name()));
+    let ip_bucket = ip.map(|ip| (format!("{}:ip:{ip}", action.name()), look.rate_limit_ip_per_minute));
     let account_bucket = account
         .map(|a| a.trim().to_lowercase())
         .filter(|a| !a.is_empty())
-        .map(|a| format!("{}:acct:{}", action.name(), crate::crypto::sha256_hex(&a)));
-    let (ip_hits, account_hits) = match (&ip_bucket, &account_bucket) {
-        (Some(i), Some(a)) => state.store.hit_rate_limits(i, a, window_start).await?,
-        (Some(i), None) => (state.store.hit_rate_limit(i, window_start).await?, 0),
-        (None, Some(a)) => (0, state.store.hit_rate_limit(a, window_start).await?),
-        (None, None) => (0, 0),
-    };
-    if ip_hits > look.rate_limit_ip_per_minute || account_hits > look.rate_limit_account_per_minute {
+        .map(|a| (format!("{}:acct:{}", action.name(), crate::crypto::sha256_hex(&a)), look.rate_limit_account_per_minute));
+    let limits: Vec<(String, i64)> = ip_bucket.into_iter().chain(account_bucket).collect();
+    let buckets: Vec<&str> = limits.iter().map(|(b, _)| b.as_str()).collect();
+    let hits = state.store.hit_rate_limits(&buckets, window_start).await?;
+    if hits.iter().zip(&limits).any(|(n, (_, limit))| n > limit) {
         return Err(AbuseError::RateLimited { retry_after });
     }
     Ok(())

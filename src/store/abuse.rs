@@ -1,25 +1,27 @@
 use super::{Store, StoreError, exec, on_db, on_db_write};
 
 impl Store {
-    /// Counts one hit in a fixed window and returns the window's total so far. One statement,
-    /// so concurrent replicas never lose a hit.
-    pub async fn hit_rate_limit(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_db_write!(&self.db, pool => sqlx::query_as(
-            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
-             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits")
-            .bind(bucket).bind(window_start).fetch_one(pool).await)?;
-        Ok(n)
-    }
-
-    /// As `hit_rate_limit` for two buckets at once (a sign-in counts against its address and
-    /// its account): one write instead of two. Returns the totals in the order given.
-    pub async fn hit_rate_limits(&self, first: &str, second: &str, window_start: i64) -> Result<(i64, i64), StoreError> {
-        let rows: Vec<(String, i64)> = on_db_write!(&self.db, pool => sqlx::query_as(
-            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $3, 1), ($2, $3, 1) \
-             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING bucket, hits")
-            .bind(first).bind(second).bind(window_start).fetch_all(pool).await)?;
-        let hits = |bucket: &str| rows.iter().find(|(b, _)| b == bucket).map_or(0, |(_, n)| *n);
-        Ok((hits(first), hits(second)))
+    /// Counts one hit in each bucket's fixed window and returns the windows' totals so far, in
+    /// the order given (a sign-in counts against its address and its account). One statement,
+    /// so concurrent replicas never lose a hit and the buckets cost one write together.
+    pub async fn hit_rate_limits(&self, buckets: &[&str], window_start: i64) -> Result<Vec<i64>, StoreError> {
+        if buckets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values: Vec<String> = (2..buckets.len() + 2).map(|i| format!("(${i}, $1, 1)")).collect();
+        let sql = format!(
+            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES {} \
+             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING bucket, hits",
+            values.join(", ")
+        );
+        let rows: Vec<(String, i64)> = on_db_write!(&self.db, pool => {
+            let mut q = sqlx::query_as(&sql).bind(window_start);
+            for b in buckets {
+                q = q.bind(*b);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(buckets.iter().map(|b| rows.iter().find(|(r, _)| r == b).map_or(0, |(_, n)| *n)).collect())
     }
 
     /// The latest lock in force now over the given clients of an account (see
