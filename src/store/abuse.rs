@@ -68,12 +68,13 @@ impl Store {
     /// readers) and writes only when there is something to forget: nearly every successful
     /// sign-in has no failures behind it.
     pub async fn forget_unlocked_failures(&self, account: &str, clients: [&str; 2], now: i64) -> Result<(), StoreError> {
-        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT COUNT(*) FROM login_failures WHERE account = $1 AND client IN ($2, $3) AND (locked_until IS NULL OR locked_until <= $4)")
+        const UNLOCKED: &str =
+            "FROM login_failures WHERE account = $1 AND client IN ($2, $3) AND (locked_until IS NULL OR locked_until <= $4)";
+        let (count, delete) = (format!("SELECT COUNT(*) {UNLOCKED}"), format!("DELETE {UNLOCKED}"));
+        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as(&count)
             .bind(account).bind(clients[0]).bind(clients[1]).bind(now).fetch_one(pool).await)?;
         if n > 0 {
-            exec!(&self.db, pool => sqlx::query(
-                "DELETE FROM login_failures WHERE account = $1 AND client IN ($2, $3) AND (locked_until IS NULL OR locked_until <= $4)")
+            exec!(&self.db, pool => sqlx::query(&delete)
                 .bind(account).bind(clients[0]).bind(clients[1]).bind(now).execute(pool).await)?;
         }
         Ok(())

@@ -52,28 +52,9 @@ impl Store {
         let (cond, binds) = org_where(pattern.as_ref(), f);
         let n = binds.len();
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE {cond} ORDER BY {} LIMIT ${} OFFSET ${}", order.sql(), n + 1, n + 2);
-        let page = async {
-            on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as::<_, OrgRow>(&sql);
-                for b in &binds {
-                    q = q.bind(b);
-                }
-                q.bind(limit).bind(offset).fetch_all(pool).await
-            })
-        };
         let count_sql = format!("SELECT COUNT(*) FROM orgs WHERE {cond}");
-        let count = async {
-            on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
-                for b in &binds {
-                    q = q.bind(b);
-                }
-                q.fetch_one(pool).await
-            })
-        };
-        // The page and the count on two connections at once (see `query_users`).
-        let (rows, (total,)) = tokio::try_join!(page, count)?;
-        Ok((rows, total))
+        let binds: Vec<&str> = binds.iter().map(String::as_str).collect();
+        self.page_and_count(&sql, &count_sql, &binds, limit, offset).await
     }
 
     /// One page of an org's members (by email), optionally with one role, as user rows in
@@ -93,24 +74,9 @@ impl Store {
         };
         let n = if role.is_some() { 2 } else { 1 };
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ({members}) ORDER BY email LIMIT ${} OFFSET ${}", n + 1, n + 2);
-        let page = async {
-            on_db!(&self.db, pool => {
-                let q = sqlx::query_as::<_, UserRow>(&sql).bind(org_id);
-                let q = if let Some(r) = role { q.bind(r) } else { q };
-                q.bind(limit).bind(offset).fetch_all(pool).await
-            })
-        };
         let count_sql = format!("SELECT COUNT(*) FROM ({members}) m");
-        let count = async {
-            on_db!(&self.db, pool => {
-                let q = sqlx::query_as::<_, (i64,)>(&count_sql).bind(org_id);
-                let q = if let Some(r) = role { q.bind(r) } else { q };
-                q.fetch_one(pool).await
-            })
-        };
-        // The page and the count on two connections at once (see `query_users`).
-        let (rows, (total,)) = tokio::try_join!(page, count)?;
-        Ok((rows, total))
+        let binds: Vec<&str> = [Some(org_id), role].into_iter().flatten().collect();
+        self.page_and_count(&sql, &count_sql, &binds, limit, offset).await
     }
 
     /// Pending invites of every org, newest first.

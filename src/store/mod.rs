@@ -30,6 +30,7 @@ mod mfa;
 mod one_time_tokens;
 mod orgs;
 mod outbox;
+mod paging;
 mod readers;
 mod sessions;
 mod signing_keys;

@@ -173,7 +173,7 @@ impl Store {
             .filter(|s| matches!(self.db, super::Db::Sqlite(_)) && s.chars().count() >= 3)
             .map(|s| format!("\"{}\"", s.replace('"', "\"\"")));
         let (cond, n) = user_where(filter, phrase.is_some());
-        let binds: Vec<&String> = [phrase.as_ref(), pattern.as_ref(), filter.legacy_user_id.as_ref()].into_iter().flatten().collect();
+        let binds: Vec<&str> = [phrase.as_deref(), pattern.as_deref(), filter.legacy_user_id.as_deref()].into_iter().flatten().collect();
         // The page's ids first, then their rows: skipping to a deep page then walks only the
         // ordering's index (id and the order columns), not half a million full rows.
         let sql = format!(
@@ -183,29 +183,8 @@ impl Store {
             n + 2,
             order = order.sql()
         );
-        let page = async {
-            on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as::<_, UserRow>(&sql);
-                for b in &binds {
-                    q = q.bind(*b);
-                }
-                q.bind(limit).bind(offset).fetch_all(pool).await
-            })
-        };
         let count_sql = format!("SELECT COUNT(*) FROM users WHERE {cond}");
-        let count = async {
-            on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
-                for b in &binds {
-                    q = q.bind(*b);
-                }
-                q.fetch_one(pool).await
-            })
-        };
-        // On two connections at once: a deep page and the count of a million rows each take
-        // tens of milliseconds (issue 12, `scripts/bench --scale`).
-        let (rows, (total,)) = tokio::try_join!(page, count)?;
-        Ok((rows, total))
+        self.page_and_count(&sql, &count_sql, &binds, limit, offset).await
     }
 
     pub async fn update_user_record(&self, id: &str, p: &UserProfile, now: i64) -> Result<(), StoreError> {
