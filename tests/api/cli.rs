@@ -39,22 +39,16 @@ both_backends! {
         let dir = temp_dir();
         let url = fresh_database(backend, &dir).await;
         let master = gatehouse::crypto::MasterKey::generate().encode();
+        // The CLI reads the master key from the data directory, as beside a real server.
+        std::fs::write(dir.join("master.key"), &master).expect("master key file");
         // The server makes its first key in the background; the CLI makes one before it acts
         // unless a live key is stored already. Whichever stores first, the other uses it.
         // The server has applied the migrations when it listens; the key may not be made yet.
         let server = spawn_on_as_started(&url, &dir, &master, &[]).await;
         let cli = {
-            let (url2, dir2, master2) = (url.clone(), dir.to_path_buf(), master.clone());
-            tokio::task::spawn_blocking(move || {
-                let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
-                cmd.args(["client", "create", "--name", "Racer", "--redirect-uri", "http://localhost:8501/cb"])
-                    .env_clear()
-                    .env("GATEHOUSE_DATABASE_URL", &url2)
-                    .env("GATEHOUSE_DATA_DIR", &dir2)
-                    .env("GATEHOUSE_MASTER_KEY", &master2)
-                    .env("GATEHOUSE_LOG", "warn");
-                cmd.output().expect("run gatehouse")
-            })
+            let (url, dir) = (url.clone(), dir.to_path_buf());
+            let args = ["client", "create", "--name", "Racer", "--redirect-uri", "http://localhost:8501/cb"];
+            tokio::task::spawn_blocking(move || gatehouse(&url, &dir, &args, None))
         };
         let out = cli.await.expect("join");
         json_line(&out);
