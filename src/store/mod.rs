@@ -123,16 +123,7 @@ pub(crate) use on_db_write;
 /// Like `on_db_write!` for statements: yields the number of rows affected.
 macro_rules! exec {
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::store::Db::Postgres($pool) => $body.map(|r| r.rows_affected()),
-            $crate::store::Db::Sqlite(sqlite) => match sqlite.write.lock().await {
-                Ok(mut writer) => {
-                    let $pool = &mut *writer;
-                    $body.map(|r| r.rows_affected())
-                }
-                Err(e) => Err(e),
-            },
-        }
+        $crate::store::on_db_write!($db, $pool => $body.map(|r| r.rows_affected()))
     };
 }
 pub(crate) use exec;
