@@ -2,7 +2,7 @@
 //! consents. Single-use transitions are conditional UPDATEs whose row count decides the
 //! winner, so two replicas racing on one code or refresh token cannot both succeed.
 
-use super::{Store, StoreError, exec, on_db, on_db_write};
+use super::{Store, StoreError, exec, exec_owned, on_db, on_db_write_owned};
 use sqlx::Connection as _; // `begin` on the SQLite writer (`writer::Writer`)
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -128,13 +128,14 @@ impl Store {
     /// A grant made in the browser session `session_hash` (signing that session out revokes it)
     /// and its authorization code, in one transaction.
     pub async fn insert_grant_with_code(&self, g: &GrantRow, session_hash: &str, c: &AuthCodeRow) -> Result<(), StoreError> {
-        on_db_write!(&self.db, pool => async {
+        let (g, session_hash, c) = (g.clone(), session_hash.to_owned(), c.clone());
+        on_db_write_owned!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO grants (id, client_id, user_id, scope, auth_time, login_method, active_org_id, created_at, revoked_at, \
                  session_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                 .bind(&g.id).bind(&g.client_id).bind(&g.user_id).bind(&g.scope).bind(g.auth_time).bind(&g.login_method)
-                .bind(&g.active_org_id).bind(g.created_at).bind(g.revoked_at).bind(session_hash).execute(&mut *tx).await?;
+                .bind(&g.active_org_id).bind(g.created_at).bind(g.revoked_at).bind(&session_hash).execute(&mut *tx).await?;
             sqlx::query(INSERT_AUTH_CODE)
                 .bind(&c.code_hash).bind(&c.grant_id).bind(&c.client_id).bind(&c.redirect_uri).bind(&c.nonce)
                 .bind(&c.code_challenge).bind(c.created_at).bind(c.expires_at).bind(c.used_at).execute(&mut *tx).await?;
@@ -155,32 +156,34 @@ impl Store {
     /// to tell a replay from a stranger's or an unknown code). Saves the read before the write
     /// on every token exchange (issue 12).
     pub async fn redeem_auth_code(&self, code_hash: &str, client_id: &str, now: i64) -> Result<Option<AuthCodeRow>, StoreError> {
-        Ok(on_db_write!(&self.db, pool => sqlx::query_as::<_, AuthCodeRow>(
+        let (code_hash, client_id) = (code_hash.to_owned(), client_id.to_owned());
+        Ok(on_db_write_owned!(&self.db, pool => sqlx::query_as::<_, AuthCodeRow>(
             "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL \
              RETURNING code_hash, grant_id, client_id, redirect_uri, nonce, code_challenge, created_at, expires_at, used_at")
-            .bind(now).bind(code_hash).bind(client_id).fetch_optional(pool).await)?)
+            .bind(now).bind(&code_hash).bind(&client_id).fetch_optional(pool).await)?)
     }
 
     /// Records what one token response hands out in one transaction (one commit), so a
     /// response is either wholly on record (revocable, introspectable) or not at all.
     pub async fn record_issued_tokens(&self, t: &IssuedTokens<'_>) -> Result<(), StoreError> {
+        let (grant_id, jti, expires_at) = (t.grant_id.to_owned(), t.access_jti.to_owned(), t.access_expires_at);
         if t.new_grant.is_none() && t.refresh.is_none() {
             // One row: a statement commits on its own, without the two extra round trips of
             // BEGIN and COMMIT on the writer connection (issue 12: the code flow's token call).
-            exec!(&self.db, pool => sqlx::query(INSERT_ACCESS_TOKEN)
-                .bind(t.access_jti).bind(t.grant_id).bind(t.access_expires_at).execute(pool).await)?;
+            exec_owned!(&self.db, pool => sqlx::query(INSERT_ACCESS_TOKEN)
+                .bind(&jti).bind(&grant_id).bind(expires_at).execute(pool).await)?;
             return Ok(());
         }
-        on_db_write!(&self.db, pool => async {
+        let (new_grant, refresh) = (t.new_grant.cloned(), t.refresh.cloned());
+        on_db_write_owned!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
-            if let Some(g) = t.new_grant {
+            if let Some(g) = &new_grant {
                 sqlx::query(INSERT_GRANT)
                     .bind(&g.id).bind(&g.client_id).bind(&g.user_id).bind(&g.scope).bind(g.auth_time).bind(&g.login_method)
                     .bind(&g.active_org_id).bind(g.created_at).bind(g.revoked_at).execute(&mut *tx).await?;
             }
-            sqlx::query(INSERT_ACCESS_TOKEN)
-                .bind(t.access_jti).bind(t.grant_id).bind(t.access_expires_at).execute(&mut *tx).await?;
-            if let Some(r) = t.refresh {
+            sqlx::query(INSERT_ACCESS_TOKEN).bind(&jti).bind(&grant_id).bind(expires_at).execute(&mut *tx).await?;
+            if let Some(r) = &refresh {
                 sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, rotated_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&r.token_hash).bind(&r.grant_id).bind(r.created_at).bind(r.expires_at).bind(r.rotated_at)
                     .execute(&mut *tx).await?;
@@ -198,9 +201,10 @@ impl Store {
 
     /// Marks a refresh token rotated. False means it was already used (reuse).
     pub async fn mark_refresh_token_rotated(&self, token_hash: &str, now: i64) -> Result<bool, StoreError> {
-        let done = exec!(&self.db, pool => sqlx::query(
+        let token_hash = token_hash.to_owned();
+        let done = exec_owned!(&self.db, pool => sqlx::query(
             "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL")
-            .bind(now).bind(token_hash).execute(pool).await)?;
+            .bind(now).bind(&token_hash).execute(pool).await)?;
         Ok(done == 1)
     }
 

@@ -120,6 +120,27 @@ macro_rules! on_db_write {
 }
 pub(crate) use on_db_write;
 
+/// Like `on_db_write!`, for the writes on the busiest paths (the code flow, refresh, sign-in):
+/// on SQLite the body runs on the writer's own thread (`writer::Writer::run`), which holds
+/// the write lock only while SQLite works. The body is moved there: it must own what it binds.
+macro_rules! on_db_write_owned {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Postgres($pool) => $body,
+            $crate::store::Db::Sqlite(sqlite) => sqlite.write.run(move |$pool| Box::pin(async move { $body })).await,
+        }
+    };
+}
+pub(crate) use on_db_write_owned;
+
+/// `exec!` on the writer's own thread (`on_db_write_owned!`).
+macro_rules! exec_owned {
+    ($db:expr, $pool:ident => $body:expr) => {
+        $crate::store::on_db_write_owned!($db, $pool => $body.map(|r| r.rows_affected()))
+    };
+}
+pub(crate) use exec_owned;
+
 /// Like `on_db_write!` for statements: yields the number of rows affected.
 macro_rules! exec {
     ($db:expr, $pool:ident => $body:expr) => {

@@ -130,4 +130,36 @@ mod tests {
         writer.close().await;
         assert!(matches!(writer.lock().await.err(), Some(sqlx::Error::PoolClosed)));
     }
+
+    #[tokio::test]
+    async fn a_write_run_on_the_writers_thread_waits_its_turn_and_reports_like_a_lock() {
+        let writer =
+            std::sync::Arc::new(super::super::writer::Writer::connect(&options(), Duration::from_millis(100)).await.expect("writer"));
+        writer
+            .run(|conn| Box::pin(async move { sqlx::query("CREATE TABLE t (x INTEGER)").execute(conn).await.map(|_| ()) }))
+            .await
+            .expect("create");
+        let inserted = writer
+            .run(|conn| Box::pin(async move { sqlx::query("INSERT INTO t (x) VALUES (7)").execute(conn).await.map(|r| r.rows_affected()) }))
+            .await
+            .expect("insert");
+        assert_eq!(inserted, 1);
+        let mut conn = writer.lock().await.expect("lock");
+        let x: i64 = sqlx::query_scalar("SELECT x FROM t").fetch_one(&mut *conn).await.expect("read back");
+        assert_eq!(x, 7, "the job's write is on the same connection");
+        // While the lock is held elsewhere, a job waits as long as a lock would, then gives up.
+        let waited = writer.run(|conn| Box::pin(async move { sqlx::query("DELETE FROM t").execute(conn).await.map(|_| ()) })).await;
+        assert!(matches!(waited.err(), Some(sqlx::Error::PoolTimedOut)));
+        drop(conn);
+        let panicked =
+            writer.run(|_conn| -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> { panic!("a job that fails hard") }).await;
+        assert!(matches!(panicked.err(), Some(sqlx::Error::WorkerCrashed)));
+        let mut conn = writer.lock().await.expect("the lock is free again after a panicking job");
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t").fetch_one(&mut *conn).await.expect("count");
+        assert_eq!(rows, 1, "the timed-out job never ran");
+        drop(conn);
+        writer.close().await;
+        let closed = writer.run(|conn| Box::pin(async move { sqlx::query("SELECT 1").execute(conn).await.map(|_| ()) })).await;
+        assert!(matches!(closed.err(), Some(sqlx::Error::PoolClosed)));
+    }
 }
