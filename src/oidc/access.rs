@@ -15,20 +15,23 @@ pub struct LiveAccessToken {
     pub grant: GrantRow,
 }
 
-pub async fn verify_access_token(state: &AppState, token: &str) -> Result<Option<LiveAccessToken>, OAuthError> {
-    let Ok(claims) = state.keys.verify(token) else {
-        return Ok(None);
-    };
+/// The claims of an access token this issuer signed that has not expired, with its `jti`
+/// and `client_id`; `None` for anything else (ID tokens carry neither).
+fn signed_access_token(state: &AppState, token: &str) -> Option<(Map<String, Value>, String, String)> {
+    let claims = state.keys.verify(token).ok()?;
     let now = state.clock.now();
     let iss_ok = claims.get("iss").and_then(Value::as_str) == Some(state.settings.issuer.as_str());
     let exp_ok = claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp > now);
-    let Some(jti) = claims.get("jti").and_then(Value::as_str) else {
+    let jti = claims.get("jti").and_then(Value::as_str)?.to_string();
+    let client_id = claims.get("client_id").and_then(Value::as_str).filter(|_| iss_ok && exp_ok)?.to_string();
+    Some((claims, jti, client_id))
+}
+
+pub async fn verify_access_token(state: &AppState, token: &str) -> Result<Option<LiveAccessToken>, OAuthError> {
+    let Some((claims, jti, client_id)) = signed_access_token(state, token) else {
         return Ok(None);
     };
-    // ID tokens carry no jti and `client_id`; only access tokens get this far.
-    let Some(client_id) = claims.get("client_id").and_then(Value::as_str).filter(|_| iss_ok && exp_ok) else {
-        return Ok(None);
-    };
+    let (jti, client_id) = (jti.as_str(), client_id.as_str());
     if is_client_token(&claims) {
         // Client credentials: no row (see `grants::client_credentials`); the signature and
         // expiry are checked above, the client's existence and the revocation list here.
@@ -61,14 +64,18 @@ fn is_client_token(claims: &Map<String, Value>) -> bool {
 
 pub async fn userinfo(state: &AppState, token: &str) -> Result<Map<String, Value>, OAuthError> {
     let invalid = || OAuthError::new(ErrorCode::InvalidToken, "the access token is invalid, expired or revoked");
-    let live = verify_access_token(state, token).await?.ok_or_else(invalid)?;
-    let user_id = live.grant.user_id.as_deref().ok_or_else(invalid)?;
+    // A user's token only (a client's has no user to describe); the grant and its user are
+    // read in one statement (issue 12).
+    let (claims, jti, _) = signed_access_token(state, token).filter(|(c, _, _)| !is_client_token(c)).ok_or_else(invalid)?;
+    let (_grant, user) = state.store.live_access_token_grant_with_user(&jti).await?.ok_or_else(invalid)?;
     // The token's own scope decides (a refresh may have narrowed it below the grant's).
-    let scope = live.claims.get("scope").and_then(Value::as_str).unwrap_or("");
+    let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
     if !super::scope::has(scope, "openid") {
         return Err(OAuthError::new(ErrorCode::InsufficientScope, "the access token was not issued for scope openid"));
     }
-    let user = state.store.user_by_id(user_id).await?.filter(|u| u.enabled).ok_or_else(invalid)?;
+    if !user.enabled {
+        return Err(invalid());
+    }
     let orgs = if super::scope::has(scope, "orgs") { Some(crate::orgs::user_orgs(&state.store, &user.id).await?) } else { None };
     Ok(tokens::user_claims(state, &user, scope, orgs.as_ref()))
 }

@@ -348,15 +348,9 @@ async fn decide(
             Err(e) => Outcome::ErrorPage(e),
         }
     };
-    // Is there a live user behind the session?
-    let user = match &session {
-        Some(s) => match state.store.user_by_id(&s.user_id).await {
-            Ok(u) => u.filter(|u| u.enabled),
-            Err(e) => return Outcome::ErrorPage(e.into()),
-        },
-        None => None,
-    };
-    let (Some(session), Some(user)) = (session, user) else {
+    // A session is only found for an enabled user (`Store::session_by_hash` joins the user),
+    // so its user is live: no second read of the user here (issue 12).
+    let Some(session) = session else {
         if req.prompts("none") {
             return respond(req.error(&issuer, OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in"))).await;
         }
@@ -366,7 +360,8 @@ async fn decide(
     let fresh = parked.is_some_and(|p| session.auth_time >= p.created_at);
     // max_age=0 demands a fresh login, like prompt=login.
     let too_old = req.max_age.is_some_and(|max| max == 0 || now - session.auth_time > max);
-    let wrong_user = req.id_token_hint_sub.as_deref().is_some_and(|sub| sub != user.id);
+    let user_id = session.user_id.clone();
+    let wrong_user = req.id_token_hint_sub.as_deref().is_some_and(|sub| sub != user_id);
     if fresh && wrong_user {
         // OIDC Core §3.1.2.1: the user who just logged in is not the one the client asked for.
         let err = OAuthError::new(ErrorCode::LoginRequired, "the user who logged in is not the one in id_token_hint");
@@ -380,7 +375,7 @@ async fn decide(
         return login(req).await;
     }
     if client.require_consent {
-        let granted = match state.store.consented_scope(&user.id, &client.id).await {
+        let granted = match state.store.consented_scope(&user_id, &client.id).await {
             Ok(g) => g,
             Err(e) => return Outcome::ErrorPage(e.into()),
         };
@@ -404,7 +399,7 @@ async fn decide(
         }
     }
     if let Some(org_id) = &req.org_id {
-        match state.store.membership(org_id, &user.id).await {
+        match state.store.membership(org_id, &user_id).await {
             Ok(Some(_)) => {}
             Ok(None) => {
                 let err = OAuthError::new(ErrorCode::AccessDenied, "the user is not a member of the requested organization");
@@ -413,7 +408,7 @@ async fn decide(
             Err(e) => return Outcome::ErrorPage(e.into()),
         }
     }
-    let outcome = match issue_code(state, &req, &user.id, &session).await {
+    let outcome = match issue_code(state, &req, &user_id, &session).await {
         Ok(code) => {
             let mut params = vec![("code".to_string(), code)];
             if let Some(s) = &req.state {

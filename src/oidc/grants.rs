@@ -47,12 +47,9 @@ pub async fn exchange(state: &AppState, client: &AuthenticatedClient, params: &[
     }
 }
 
-async fn live_user(state: &AppState, grant: &GrantRow) -> Result<UserRow, OAuthError> {
-    let user_id = grant.user_id.as_deref().ok_or_else(|| OAuthError::invalid_grant("the grant has no user"))?;
-    match state.store.user_by_id(user_id).await? {
-        Some(u) if u.enabled => Ok(u),
-        _ => Err(OAuthError::invalid_grant("the user no longer exists or is disabled")),
-    }
+/// The grant's user, if still enabled (a deleted user takes their grants with them).
+fn live_user(user: UserRow) -> Result<UserRow, OAuthError> {
+    if user.enabled { Ok(user) } else { Err(OAuthError::invalid_grant("the user no longer exists or is disabled")) }
 }
 
 /// Mints the access token (and ID token, refresh token) for a user grant.
@@ -161,12 +158,12 @@ async fn authorization_code(
         (None, None) if client.client.is_public => return Err(OAuthError::invalid_grant("public clients must use PKCE")),
         (None, None) => {}
     }
-    let grant =
-        state.store.grant_by_id(&row.grant_id).await?.ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
+    let (grant, user) =
+        state.store.grant_with_user(&row.grant_id).await?.ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
     if grant.revoked_at.is_some() {
         return Err(OAuthError::invalid_grant("the grant has been revoked"));
     }
-    let user = live_user(state, &grant).await?;
+    let user = live_user(user)?;
     issue_for_user(state, &client.client, &grant, &user, row.nonce.as_deref(), true).await
 }
 
@@ -188,7 +185,8 @@ async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &
     let token = get(params, "refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
     let hash = crypto::sha256_hex(token);
     let row = state.store.refresh_token(&hash).await?.ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
-    let grant = state.store.grant_by_id(&row.grant_id).await?.ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
+    let (grant, user) =
+        state.store.grant_with_user(&row.grant_id).await?.ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
     if grant.client_id != client.client.id {
         return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
     }
@@ -233,7 +231,7 @@ async fn refresh_token(state: &AppState, client: &AuthenticatedClient, params: &
             grant.scope.push_str(if grant.scope.is_empty() { "offline_access" } else { " offline_access" });
         }
     }
-    let user = live_user(state, &grant).await?;
+    let user = live_user(user)?;
     issue_for_user(state, &client.client, &grant, &user, None, true).await
 }
 

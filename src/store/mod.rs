@@ -21,6 +21,7 @@ pub use admin_guard::{AdminChange, AdminGuarded};
 mod end_user_keys;
 mod error;
 mod files;
+mod grant_users;
 mod grants;
 mod health;
 mod integration_keys;

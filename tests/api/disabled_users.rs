@@ -78,6 +78,36 @@ both_backends! {
         assert_eq!(app.get("/account").await.status(), StatusCode::OK);
         assert!(!app.state.store.clear_all_login_failures("alice@example.com", app.clock.now()).await.expect("db"), "already cleared by the login");
     }
+
+    async fn a_disabled_users_tokens_code_and_refresh_token_stop_working(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let id = app.create_user("alice@example.com").await;
+        let client = app.create_client().await;
+        let tokens = app.tokens_for(&client, "openid email offline_access", "alice@example.com").await;
+        let (at, rt) = (tokens["access_token"].as_str().expect("at"), tokens["refresh_token"].as_str().expect("rt"));
+        let userinfo = |token: &str| reqwest::Client::new().get(app.url("/oauth2/userinfo")).bearer_auth(token.to_string()).send();
+        assert_eq!(userinfo(at).await.expect("userinfo").status(), StatusCode::OK);
+        // A code issued while the user was enabled, redeemed after they were disabled.
+        let (code, verifier) = app.code_for(&client, "openid", "alice@example.com").await;
+        app.state.store.set_user_enabled(&id, false, app.clock.now()).await.expect("disable");
+
+        let res = userinfo(at).await.expect("userinfo");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the access token of a disabled user describes nobody");
+        assert!(res.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("invalid_token")));
+        let res = app.redeem(&client, &code, &verifier).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_grant");
+        assert_eq!(body["error_description"], "the user no longer exists or is disabled");
+        let res = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body["error_description"], "the user no longer exists or is disabled");
+
+        // Enabled again, the same access token works (nothing was revoked, only refused).
+        app.state.store.set_user_enabled(&id, true, app.clock.now()).await.expect("enable");
+        assert_eq!(userinfo(at).await.expect("userinfo").status(), StatusCode::OK);
+    }
 }
 
 fn secret_of(html: &str) -> String {
