@@ -276,8 +276,7 @@ def flows(
     t: Target, phase: str, seconds: float, concurrency: int, probe: bool = False
 ) -> dict[str, float]:
     cmd = [
-        "node",
-        str(HERE / "flows.mjs"),
+        os.environ["BENCH_DRIVER"],
         "--phase",
         phase,
         "--base",
@@ -590,7 +589,7 @@ def render(
             (
                 f"Each measurement {seconds:.0f} s; {rounds} interleaved round(s), medians shown; wrk "
                 f"{os.environ.get('BENCH_THREADS', '2')} threads × {os.environ.get('BENCH_CONNECTIONS', '32')} connections; "
-                f"flows with {os.environ.get('BENCH_FLOW_CONCURRENCY', '8')} concurrent clients (Node driver, `scripts/bench.d/flows.mjs`)."
+                f"flows with {os.environ.get('BENCH_FLOW_CONCURRENCY', '8')} concurrent clients (driver: `scripts/bench.d/flows.rs`, one thread)."
             ),
             (
                 f"Ceilings, measured right before the phase they bound in each round (median; per round): "
